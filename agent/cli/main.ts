@@ -1,0 +1,35 @@
+import { EXIT, writeLine, type CliIO, type Command } from './io.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  run: { summary: 'run the agent (reads devices; a simulated household if none are configured)', load: async () => (await import('./commands/run.js')).runCommand },
+  check: { summary: 'validate a configuration file', load: async () => (await import('./commands/check.js')).checkCommand },
+  init: { summary: 'write a commented starter configuration', load: async () => (await import('./commands/init.js')).initCommand },
+  scan: { summary: 'find SunSpec devices on a Modbus TCP host or serial bus', load: async () => (await import('./commands/scan.js')).scanCommand },
+  simulate: { summary: 'serve a simulated household over Modbus TCP or RTU', load: async () => (await import('./commands/simulate.js')).simulateCommand },
+};
+
+function usage(io: CliIO): void {
+  writeLine(io.stdout, 'usage: tonari <command> [options]\n\ncommands:');
+  for (const [name, { summary }] of Object.entries(COMMANDS)) writeLine(io.stdout, `  ${name.padEnd(10)}${summary}`);
+  writeLine(io.stdout, '\nRun `tonari <command> --help` for the options of a command.');
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    usage(io);
+    return name ? EXIT.OK : EXIT.USAGE;
+  }
+  if (name === '--version' || name === 'version') {
+    writeLine(io.stdout, (await import('./version.js')).VERSION);
+    return EXIT.OK;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    writeLine(io.stderr, `tonari: unknown command '${name}'`);
+    usage(io);
+    return EXIT.USAGE;
+  }
+  const command = await entry.load();
+  return command(rest, io);
+}
