@@ -1,6 +1,47 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../config/errors.js';
+import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../../config/load.js';
+import { configToYaml } from '../../config/parse.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
 
-export async function checkCommand(_argv: string[], io: CliIO): Promise<number> {
-  writeLine(io.stderr, 'tonari check: not available in this build yet');
-  return EXIT.SOFTWARE;
+const USAGE = `usage: tonari check [FILE] [--config FILE] [--print]
+
+Validates a configuration file (default ${DEFAULT_CONFIG_PATH}).
+Prints "FILE: ok" and exits 0, or prints every problem as FILE:LINE:COL: message and exits 78.
+
+  --config FILE   the file to check (same as giving FILE)
+  --print         print the effective configuration, defaults filled in, instead of "ok"`;
+
+export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, print: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    writeLine(io.stderr, `tonari check: ${(error as Error).message}\n\n${USAGE}`);
+    return EXIT.USAGE;
+  }
+  const { values, positionals } = args;
+  if (values.help) {
+    writeLine(io.stdout, USAGE);
+    return EXIT.OK;
+  }
+  if (positionals.length > 1 || (positionals.length === 1 && values.config !== undefined && values.config !== positionals[0])) {
+    writeLine(io.stderr, `tonari check: give one file to check\n\n${USAGE}`);
+    return EXIT.USAGE;
+  }
+  const file = positionals[0] ?? values.config ?? DEFAULT_CONFIG_PATH;
+  try {
+    const config = await loadConfigFile(file);
+    if (values.print) io.stdout.write(configToYaml(config));
+    else writeLine(io.stdout, `${file}: ok`);
+    return EXIT.OK;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    writeLine(io.stderr, error.format());
+    return EXIT.CONFIG;
+  }
 }

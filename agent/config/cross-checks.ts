@@ -1,0 +1,49 @@
+/**
+ * Rules that span sections of the file. They read the raw data (not the validated config) so
+ * that they still run, and are reported with everything else, when other keys are invalid.
+ */
+import { formatKeyPath, type Problem } from './errors.js';
+import { isRecord } from './problems.js';
+
+const DEFAULT_PROVIDES_GRID = true;
+
+export function crossCheck(data: unknown): Problem[] {
+  if (!isRecord(data)) return [];
+  const links = data.links === undefined ? {} : isRecord(data.links) ? data.links : undefined;
+  const devices = isRecord(data.devices) ? data.devices : {};
+  const problems: Problem[] = [];
+  let gridDevice: string | undefined;
+
+  for (const [name, device] of Object.entries(devices)) {
+    if (!isRecord(device)) continue;
+
+    if (links && typeof device.link === 'string' && !Object.hasOwn(links, device.link)) {
+      const known = Object.keys(links);
+      problems.push({
+        path: ['devices', name, 'link'],
+        anchor: 'value',
+        message: `no link named ${JSON.stringify(device.link)} under links (${known.length ? `defined: ${known.join(', ')}` : 'no links are defined'})`,
+      });
+    }
+
+    const providesGrid = device.provides === undefined ? DEFAULT_PROVIDES_GRID
+      : Array.isArray(device.provides) && device.provides.includes('grid');
+    if (!providesGrid) continue;
+    if (gridDevice === undefined) {
+      gridDevice = name;
+    } else if (device.provides === undefined) {
+      problems.push({
+        path: ['devices', name],
+        anchor: 'value',
+        message: `only one device may provide grid, and ${formatKeyPath(['devices', gridDevice])} already does (provides defaults to [pv, battery, grid]; set it to what this device measures)`,
+      });
+    } else {
+      problems.push({
+        path: ['devices', name, 'provides'],
+        anchor: 'value',
+        message: `only one device may provide grid, and ${formatKeyPath(['devices', gridDevice])} already does`,
+      });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,248 @@
+/**
+ * The one definition of tonari.yaml. Everything else is derived from it: the `Config` type
+ * (the parsed output), the defaults, validation, and the JSON Schema for editors
+ * (docs/tonari.schema.json, see json-schema.ts).
+ *
+ * Validation messages are written as "expected …" phrases; errors.ts adds the key path, the
+ * position in the file and the value that was found.
+ */
+import { isIP } from 'node:net';
+import * as z from 'zod';
+import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
+
+const expected = (text: string) => ({ error: text });
+
+function orList(values: readonly (string | number)[]): string {
+  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+}
+
+function integer(min: number, max: number) {
+  const e = expected(`expected an integer from ${min} to ${max}`);
+  return z.int(e).min(min, e).max(max, e);
+}
+
+function decimal(min: number, max: number) {
+  const e = expected(`expected a number from ${min} to ${max}`);
+  return z.number(e).min(min, e).max(max, e);
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, expected(`expected ${orList(values)}`));
+}
+
+function oneOfNumbers<const T extends readonly [number, ...number[]]>(values: T) {
+  return z.literal(values, expected(`expected ${orList(values)}`));
+}
+
+/** A duration string in the file, integer milliseconds in the parsed config. */
+function duration(min: number, max: number) {
+  const syntax = expected('expected a duration with a unit, such as 500ms or 2s');
+  const range = expected(`expected a duration from ${formatDuration(min)} to ${formatDuration(max)}`);
+  return z.codec(z.string(syntax).regex(DURATION_PATTERN, syntax), z.int(range).min(min, range).max(max, range), {
+    decode: (text) => parseDuration(text) ?? Number.NaN,
+    encode: formatDuration,
+  });
+}
+
+/** Unknown keys are errors (a misspelt key must never be silently ignored). */
+function mapping<S extends z.ZodRawShape>(shape: S) {
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'invalid_type' ? 'expected a mapping (key: value lines)' : undefined),
+  });
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+
+function namedMap<T extends z.ZodType>(what: string, value: T) {
+  const key = z.string().regex(NAME_PATTERN, expected(`expected a ${what} name of up to 32 letters, digits, "-" or "_"`));
+  return z.record(key, value, expected(`expected a mapping of ${what} names to ${what} settings`));
+}
+
+function nonEmptyText(what: string) {
+  const e = expected(`expected ${what}`);
+  return z.string(e).min(1, e);
+}
+
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const isHost = (host: string): boolean => isIP(host) !== 0 || HOSTNAME.test(host);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const ROLES = ['pv', 'battery', 'grid'] as const;
+export const BAUD_RATES = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
+
+const householdSchema = mapping({
+  name: z.string(expected('expected a name of 1 to 64 characters')).min(1, expected('expected a name of 1 to 64 characters'))
+    .max(64, expected('expected a name of 1 to 64 characters')).default('household')
+    .describe('Name of the household, shown to neighbours and on the dashboard.'),
+  latitude: decimal(-90, 90).default(35.68).describe('Latitude in degrees (north positive), used for the solar forecast.'),
+  longitude: decimal(-180, 180).default(139.69).describe('Longitude in degrees (east positive), used for the solar forecast.'),
+  timezone: z.string(expected('expected an IANA time zone such as Asia/Tokyo'))
+    .refine(isTimeZone, expected('expected an IANA time zone such as Asia/Tokyo')).default('Asia/Tokyo')
+    .describe('IANA time zone of the household, such as Asia/Tokyo.'),
+});
+
+const logSchema = mapping({
+  level: oneOf(LOG_LEVELS).default('info').describe('Least severe log level written to the journal.'),
+});
+
+const pollSchema = mapping({
+  interval: duration(100, 3_600_000).prefault('1s').describe('How often devices are read.'),
+  staleAfter: duration(100, 3_600_000).prefault('5s')
+    .describe('A reading older than this is stale and never traded on. At least poll.interval.'),
+}).check((ctx) => {
+  const { interval, staleAfter } = ctx.value;
+  if (staleAfter < interval) {
+    ctx.issues.push({
+      code: 'custom', input: staleAfter, path: ['staleAfter'],
+      message: `expected a duration of at least poll.interval (${formatDuration(interval)})`,
+    });
+  }
+});
+
+function linkTiming(defaults: { interRequestDelay: string; maxGap: number }) {
+  return {
+    timeout: duration(50, 60_000).prefault('1s').describe('How long to wait for a reply to one request.'),
+    connectDelay: duration(0, 60_000).prefault('0s')
+      .describe('Pause after connecting before the first request (some gateways need one).'),
+    interRequestDelay: duration(0, 10_000).prefault(defaults.interRequestDelay)
+      .describe('Pause between two requests on this link.'),
+    maxGap: integer(0, 124).default(defaults.maxGap)
+      .describe('Unwanted registers that may be read in between wanted ones to merge two reads into one.'),
+  };
+}
+
+const host = z.string(expected('expected a hostname or IP address'))
+  .refine(isHost, expected('expected a hostname or IP address')).describe('Hostname or IP address of the Modbus TCP server.');
+const port = integer(1, 65535).default(502).describe('TCP port.');
+
+const tcpLinkSchema = mapping({
+  type: z.literal('tcp').describe('Modbus TCP.'),
+  host,
+  port,
+  ...linkTiming({ interRequestDelay: '0ms', maxGap: 31 }),
+});
+
+const rtuLinkSchema = mapping({
+  type: z.literal('rtu').describe('Modbus RTU on a local serial port (RS-485 adapter).'),
+  path: nonEmptyText('a serial device path such as /dev/ttyUSB0').describe('Serial device, such as /dev/ttyUSB0.'),
+  baudRate: oneOfNumbers(BAUD_RATES).default(9600).describe('Serial speed in baud.'),
+  parity: oneOf(['none', 'even', 'odd']).default('none').describe('Serial parity.'),
+  dataBits: oneOfNumbers([7, 8]).default(8).describe('Data bits per character.'),
+  stopBits: oneOfNumbers([1, 2]).default(1).describe('Stop bits per character.'),
+  ...linkTiming({ interRequestDelay: '20ms', maxGap: 7 }),
+});
+
+const rtuOverTcpLinkSchema = mapping({
+  type: z.literal('rtu-over-tcp').describe('Modbus RTU frames through a TCP serial gateway.'),
+  host,
+  port,
+  ...linkTiming({ interRequestDelay: '20ms', maxGap: 7 }),
+});
+
+const linkSchema = z.discriminatedUnion('type', [tcpLinkSchema, rtuLinkSchema, rtuOverTcpLinkSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'expected tcp, rtu or rtu-over-tcp'
+    : issue.code === 'invalid_type' ? 'expected a mapping (key: value lines)' : undefined),
+});
+
+function writableSchema(point: z.ZodString) {
+  return z.array(
+    mapping({
+      point,
+      min: z.number(expected('expected a number')).describe('Lowest value that may be written.'),
+      max: z.number(expected('expected a number')).describe('Highest value that may be written. At least min.'),
+    }).check((ctx) => {
+      if (ctx.value.max < ctx.value.min) {
+        ctx.issues.push({ code: 'custom', input: ctx.value.max, path: ['max'], message: `expected a number of at least min (${ctx.value.min})` });
+      }
+    }),
+    expected('expected a list of writable points'),
+  ).default([]).describe('Points that may be written, each with the allowed range. Empty means read-only.');
+}
+
+const deviceCommon = {
+  link: z.string(expected('expected the name of a link')).describe('Name of the link (under links) this device is on.'),
+  unit: integer(0, 247).describe('Modbus unit id (slave address).'),
+  provides: z.array(oneOf(ROLES), expected('expected a list such as [pv, battery]'))
+    .min(1, expected('expected a non-empty list of pv, battery or grid'))
+    .refine((roles) => new Set(roles).size === roles.length, expected('expected each of pv, battery and grid at most once'))
+    .default(['pv', 'battery', 'grid'])
+    .describe('What this device measures. At most one device may provide grid.'),
+  invertGrid: z.boolean(expected('expected true or false')).default(false)
+    .describe('Flip the sign of grid power (for meters that count export as positive).'),
+};
+
+const sunspecPoint = z.string(expected('expected MODEL:POINT, such as 124:OutWRte'))
+  .regex(/^\d{1,5}:[A-Za-z_][A-Za-z0-9_]*$/, expected('expected MODEL:POINT, such as 124:OutWRte'))
+  .describe('SunSpec model id and point name, such as 124:OutWRte.');
+const profilePoint = z.string(expected('expected a point name of the profile'))
+  .regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, expected('expected a point name of the profile'))
+  .describe('Point name defined by the profile.');
+
+const sunspecDeviceSchema = mapping({
+  type: z.literal('sunspec').describe('A SunSpec device: models are discovered from the register map.'),
+  ...deviceCommon,
+  baseAddress: oneOfNumbers([0, 40000, 50000]).optional()
+    .describe('Register address of the "SunS" marker. Leave out to discover it.'),
+  subdevice: integer(0, 31).default(0).describe('Which device in the SunSpec chain (0 = the first common model).'),
+  writable: writableSchema(sunspecPoint),
+});
+
+const profileDeviceSchema = mapping({
+  type: z.literal('profile').describe('A device described by a register profile.'),
+  ...deviceCommon,
+  profile: nonEmptyText('a profile name or a path to a profile file')
+    .describe('A built-in profile name or a path to a YAML profile file.'),
+  writable: writableSchema(profilePoint),
+});
+
+const deviceSchema = z.discriminatedUnion('type', [sunspecDeviceSchema, profileDeviceSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'expected sunspec or profile'
+    : issue.code === 'invalid_type' ? 'expected a mapping (key: value lines)' : undefined),
+});
+
+const simulatorSchema = mapping({
+  speed: decimal(1, 10_000).default(1).describe('Clock speed factor of the simulation.'),
+  seed: z.int(expected('expected an integer')).default(1).describe('Random seed; the same seed gives the same weather and load.'),
+  batteryWh: integer(0, 1_000_000).default(10_000).describe('Battery capacity in Wh; 0 means no battery.'),
+  pvWp: integer(0, 1_000_000).default(5000).describe('Peak power of the solar panels in W.'),
+});
+
+export const configSchema = mapping({
+  household: householdSchema.prefault({}).describe('Who and where this household is.'),
+  stateDir: nonEmptyText('a directory path').default('/var/lib/tonari')
+    .describe('Directory for keys, the ledger and other state.'),
+  log: logSchema.prefault({}).describe('Logging.'),
+  poll: pollSchema.prefault({}).describe('How devices are read.'),
+  links: namedMap('link', linkSchema).default({}).describe('Physical Modbus connections, by name.'),
+  devices: namedMap('device', deviceSchema).default({})
+    .describe('Modbus devices, by name. With none, tonari runs a simulated household.'),
+  simulator: simulatorSchema.prefault({}).describe('The simulated household used when no devices are configured.'),
+}).describe('tonari configuration (tonari.yaml)');
+
+/** The parsed configuration: defaults filled in, durations in milliseconds. */
+export type Config = z.output<typeof configSchema>;
+/** What may be written in tonari.yaml. */
+export type ConfigInput = z.input<typeof configSchema>;
+export type HouseholdConfig = Config['household'];
+export type LogConfig = Config['log'];
+export type LogLevel = LogConfig['level'];
+export type PollConfig = Config['poll'];
+export type LinkConfig = z.output<typeof linkSchema>;
+export type TcpLinkConfig = z.output<typeof tcpLinkSchema>;
+export type RtuLinkConfig = z.output<typeof rtuLinkSchema>;
+export type RtuOverTcpLinkConfig = z.output<typeof rtuOverTcpLinkSchema>;
+export type DeviceConfig = z.output<typeof deviceSchema>;
+export type SunSpecDeviceConfig = z.output<typeof sunspecDeviceSchema>;
+export type ProfileDeviceConfig = z.output<typeof profileDeviceSchema>;
+export type WritablePointConfig = DeviceConfig['writable'][number];
+export type Role = (typeof ROLES)[number];
+export type SimulatorConfig = Config['simulator'];
