@@ -1,6 +1,102 @@
+import { parseArgs } from 'node:util';
+import { startAgent } from '../../app/agent.js';
+import { stateFields } from '../../app/summary.js';
+import { ConfigError, DEFAULT_CONFIG_PATH, defaultConfig, loadConfigFile, type Config } from '../../config/index.js';
+import { ScaledClock, systemClock, type Clock } from '../../core/clock.js';
+import { timeZoneOffsetMs } from '../../sim/physics/load.js';
+import { createLogger } from '../../core/log.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
 
-export async function runCommand(_argv: string[], io: CliIO): Promise<number> {
-  writeLine(io.stderr, 'tonari run: not available in this build yet');
-  return EXIT.SOFTWARE;
+const HELP = `usage: tonari run [--config FILE] [--demo] [--once [--json]]
+
+Runs the agent: reads the configured devices every poll interval and logs
+the household state. With no devices configured it reads a simulated household.
+
+  --config FILE   configuration file (default ${DEFAULT_CONFIG_PATH})
+  --demo          run without a configuration file, on a simulated household
+  --once          poll until every value is read once, print the household state, exit
+  --json          with --once: print the state as one JSON object
+`;
+
+export async function runCommand(argv: string[], io: CliIO): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, demo: { type: 'boolean' }, once: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    });
+  } catch (err) {
+    writeLine(io.stderr, `tonari run: ${(err as Error).message}`);
+    return EXIT.USAGE;
+  }
+  if (args.values.help) { io.stdout.write(HELP); return EXIT.OK; }
+
+  let config: Config;
+  try {
+    config = args.values.demo && !args.values.config ? defaultConfig() : await loadConfigFile(args.values.config ?? DEFAULT_CONFIG_PATH);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      writeLine(io.stderr, err.format());
+      return EXIT.CONFIG;
+    }
+    throw err;
+  }
+  if (args.values.demo) config = { ...config, devices: {}, links: {} };
+
+  const log = createLogger({ level: args.values.once ? 'warn' : config.log.level });
+  const clock: Clock = systemClock;
+  const agent = await startAgent(config, {
+    clock, log, statusEveryMs: args.values.demo ? 0 : 60_000, simulatorClock: simulatorClock(config, args.values.demo === true),
+  });
+
+  if (args.values.once) {
+    const state = await waitForCompleteState(agent.poller, clock, config.poll.interval * 10 + 10_000);
+    await agent.stop();
+    if (args.values.json) writeLine(io.stdout, JSON.stringify(stateFields(state)));
+    else for (const [k, v] of Object.entries(stateFields(state))) writeLine(io.stdout, `${k.padEnd(18)}${v ?? 'missing'}`);
+    return EXIT.OK;
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve();
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  await agent.stop();
+  log.info('stopped');
+  log.flush();
+  return EXIT.OK;
+}
+
+/** Polls until no configured value is missing, or the deadline passes (then returns what there is). */
+async function waitForCompleteState(poller: import('../../devices/poller.js').Poller, clock: Clock, deadlineMs: number) {
+  const until = clock.now() + deadlineMs;
+  for (;;) {
+    const state = poller.state();
+    const complete = state && Object.values(state).every((r) => typeof r === 'number' || r.quality !== 'missing' || r.reason === 'no device provides it');
+    if (state && (complete || clock.now() >= until)) return state;
+    await clock.sleep(100);
+  }
+}
+
+/**
+ * The simulated household's clock. The demo starts the simulated day at 07:00
+ * local time and runs it 60 times faster, so a newcomer sees the sun come up;
+ * otherwise it runs at `simulator.speed` from now.
+ */
+function simulatorClock(config: Config, demo: boolean): Clock {
+  if (!demo) return config.simulator.speed === 1 ? systemClock : new ScaledClock(Date.now(), config.simulator.speed);
+  const now = Date.now();
+  const offset = timeZoneOffsetMs(config.household.timezone, now);
+  const localMidnight = Math.floor((now + offset) / 86_400_000) * 86_400_000 - offset;
+  const speed = config.simulator.speed === 1 ? 60 : config.simulator.speed;
+  return new ScaledClock(localMidnight + 7 * 3_600_000, speed);
 }

@@ -1,6 +1,83 @@
+import { parseArgs } from 'node:util';
+import { ScaledClock, systemClock, type Clock } from '../../core/clock.js';
+import { createLogger } from '../../core/log.js';
+import { startSimulator } from '../../sim/simulator.js';
+import { parseQuirks, QUIRK_DESCRIPTIONS, QUIRKS, type Quirk } from '../../sim/sunspec/layout.js';
+import type { ModbusTransportOptions } from '../../sim/server/index.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
 
-export async function simulateCommand(_argv: string[], io: CliIO): Promise<number> {
-  writeLine(io.stderr, 'tonari simulate: not available in this build yet');
-  return EXIT.SOFTWARE;
+const HELP = `usage: tonari simulate [--host 127.0.0.1] [--port PORT] [--rtu-over-tcp] [options]
+       tonari simulate --serial PATH [--baud BAUD] [options]
+
+Serves a simulated household (a SunSpec hybrid inverter with battery and a
+grid meter) over Modbus TCP, RTU over TCP, or RTU on a serial port.
+
+  --quirks LIST   vendor quirks, comma separated:
+${QUIRKS.map((q) => `                    ${q.padEnd(11)} ${QUIRK_DESCRIPTIONS[q]}`).join('\n')}
+  --speed N       run the simulated clock N times faster than real time
+  --seed N        weather and load random seed (default 1)
+  --pv-wp W       PV peak power (default 5000)
+  --battery-wh WH battery capacity, 0 for none (default 10000)
+  --start ISO     simulated start time (default now)
+`;
+
+export async function simulateCommand(argv: string[], io: CliIO): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string' }, port: { type: 'string' }, 'rtu-over-tcp': { type: 'boolean' }, serial: { type: 'string' }, baud: { type: 'string' },
+        quirks: { type: 'string' }, speed: { type: 'string' }, seed: { type: 'string' }, 'pv-wp': { type: 'string' }, 'battery-wh': { type: 'string' },
+        start: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    writeLine(io.stderr, `tonari simulate: ${(err as Error).message}`);
+    return EXIT.USAGE;
+  }
+  if (values.help) { io.stdout.write(HELP); return EXIT.OK; }
+  const fail = (message: string) => { writeLine(io.stderr, `tonari simulate: ${message}`); return EXIT.USAGE; };
+  const num = (name: string, text: string | undefined, fallback: number, min: number, max: number): number | string => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    return Number.isFinite(n) && n >= min && n <= max ? n : `--${name}: expected a number from ${min} to ${max}, got "${text}"`;
+  };
+  let quirks: Quirk[];
+  try {
+    quirks = parseQuirks(values.quirks ? values.quirks.split(',').map((q) => q.trim()).filter(Boolean) : []);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const port = num('port', values.port, 15020, 0, 65535);
+  const speed = num('speed', values.speed, 1, 0.001, 100_000);
+  const seed = num('seed', values.seed, 1, 0, 2 ** 31);
+  const pvWp = num('pv-wp', values['pv-wp'], 5000, 0, 1_000_000);
+  const batteryWh = num('battery-wh', values['battery-wh'], 10_000, 0, 1_000_000);
+  const baud = num('baud', values.baud, 9600, 300, 1_000_000);
+  for (const v of [port, speed, seed, pvWp, batteryWh, baud]) if (typeof v === 'string') return fail(v);
+  const start = values.start === undefined ? Date.now() : Date.parse(values.start);
+  if (!Number.isFinite(start)) return fail(`--start: expected an ISO date such as 2026-06-21T09:00:00+09:00, got "${values.start}"`);
+
+  const transport: ModbusTransportOptions = values.serial !== undefined
+    ? { kind: 'rtu', path: values.serial, baudRate: baud as number }
+    : { kind: values['rtu-over-tcp'] ? 'rtu-over-tcp' : 'tcp', host: values.host ?? '127.0.0.1', port: port as number };
+  const clock: Clock = speed === 1 && values.start === undefined ? systemClock : new ScaledClock(start, speed as number);
+  const log = createLogger({ level: 'info' });
+  const sim = await startSimulator({ clock, log, transport, quirks, seed: seed as number, pvWp: pvWp as number, batteryWh: batteryWh as number });
+  const where = transport.kind === 'rtu' ? `${transport.path} at ${transport.baudRate} baud` : `${transport.kind} ${sim.server.address().host}:${sim.server.address().port}`;
+  const units = sim.space.units().map((u) => {
+    const image = sim.space.images().get(u)!;
+    return `unit ${u}: models ${image.models.map((m) => m.id).join(' ')}`;
+  });
+  writeLine(io.stdout, `simulated household on ${where}${quirks.length ? ` with quirks ${quirks.join(', ')}` : ''}; ${units.join('; ')}`);
+
+  await new Promise<void>((resolve) => {
+    const done = () => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+  await sim.close();
+  return EXIT.OK;
 }

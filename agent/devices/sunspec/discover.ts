@@ -31,6 +31,8 @@ export interface SunSpecChain {
 export interface DiscoverOptions {
   baseAddresses?: readonly number[];
   maxModels?: number;
+  /** Stop probing at the first timeout instead of trying the next base address (a unit that does not answer at all). */
+  giveUpOnTimeout?: boolean;
   onProgress?: (event: DiscoverProgress) => void;
 }
 
@@ -52,16 +54,18 @@ function isEndOfData(err: unknown): 'exception' | 'timeout' | undefined {
   return kind === 'exception' || kind === 'timeout' ? kind : undefined;
 }
 
-async function findBase(reader: RegisterReader, bases: readonly number[], onProgress?: DiscoverOptions['onProgress']): Promise<number> {
+async function findBase(reader: RegisterReader, bases: readonly number[], options: DiscoverOptions): Promise<number> {
   let lastError: unknown;
   for (const base of bases) {
-    onProgress?.({ type: 'probe', baseAddress: base });
+    options.onProgress?.({ type: 'probe', baseAddress: base });
     try {
       const words = await reader.read(3, base, 2);
       if (words[0] === SUNSPEC_MARKER[0] && words[1] === SUNSPEC_MARKER[1]) return base;
     } catch (err) {
-      if (!isEndOfData(err)) throw err;
+      const why = isEndOfData(err);
+      if (!why) throw err;
       lastError = err;
+      if (why === 'timeout' && options.giveUpOnTimeout) break;
     }
   }
   throw new NotSunSpecError(bases, lastError);
@@ -99,7 +103,7 @@ async function readHeader(reader: RegisterReader, address: number): Promise<{ id
 export async function discoverSunSpec(reader: RegisterReader, options: DiscoverOptions = {}): Promise<SunSpecChain> {
   const bases = options.baseAddresses ?? DEFAULT_BASE_ADDRESSES;
   const maxModels = options.maxModels ?? 100;
-  const baseAddress = await findBase(reader, bases, options.onProgress);
+  const baseAddress = await findBase(reader, bases, options);
   const devices: ChainDevice[] = [];
   let address = baseAddress + 2;
   let end: ChainEnd = 'model-limit';

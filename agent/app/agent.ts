@@ -1,0 +1,71 @@
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import type { Config } from '../config/index.js';
+import { Poller } from '../devices/poller.js';
+import type { HouseholdState } from '../household/state.js';
+import type { RunningSimulator } from '../sim/simulator.js';
+import { buildDevices, type DeviceSetup } from './devices.js';
+import { withSimulatedHousehold } from './simulated.js';
+import { stateFields, summarize } from './summary.js';
+
+export interface AgentOptions {
+  clock: Clock;
+  log: Logger;
+  /** How often the household state is logged at info level (every poll is logged at debug). */
+  statusEveryMs: number;
+  /** Clock of the simulated household (when no devices are configured); may run faster than real time. */
+  simulatorClock?: Clock;
+  onState?: (state: HouseholdState) => void;
+}
+
+export interface RunningAgent {
+  poller: Poller;
+  devices: DeviceSetup;
+  simulator: RunningSimulator | undefined;
+  stop(): Promise<void>;
+}
+
+/** The composition root: devices (or a simulated household), the poller, and the status log. */
+export async function startAgent(config: Config, options: AgentOptions): Promise<RunningAgent> {
+  const { clock, log } = options;
+  let simulator: RunningSimulator | undefined;
+  let effective = config;
+  if (Object.keys(config.devices).length === 0) {
+    ({ config: effective, simulator } = await withSimulatedHousehold(config, options.simulatorClock ?? clock, log));
+  }
+  const devices = await buildDevices(effective, { clock, log });
+  let lastStatusAt = -Infinity;
+  const poller = new Poller({
+    devices: devices.devices,
+    clock,
+    log,
+    intervalMs: effective.poll.interval,
+    staleAfterMs: effective.poll.staleAfter,
+    onState: (state) => {
+      const fields = stateFields(state);
+      const simulated = simulator ? { simulatedTime: localTime(simulator.household.state.timeMs, effective.household.timezone) } : {};
+      const line = simulator ? `${simulated.simulatedTime} (simulated) ${summarize(state)}` : summarize(state);
+      if (state.at - lastStatusAt >= options.statusEveryMs) {
+        lastStatusAt = state.at;
+        log.info({ household: fields, ...simulated }, line);
+      } else {
+        log.debug({ household: fields, ...simulated }, line);
+      }
+      options.onState?.(state);
+    },
+  });
+  poller.start();
+  log.info({ devices: devices.devices.map((d) => d.name), links: devices.links.map((l) => l.name), intervalMs: effective.poll.interval }, 'tonari running');
+  return {
+    poller, devices, simulator,
+    async stop() {
+      await poller.stop();
+      await devices.close();
+      await simulator?.close();
+    },
+  };
+}
+
+function localTime(timeMs: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hour12: false }).format(timeMs);
+}

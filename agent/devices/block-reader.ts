@@ -1,0 +1,111 @@
+import { exceptionCode, type RegisterReader } from './reader.js';
+import { learnBarrier, planBlocks, splitBlock, type PlanError, type ReadBlock, type ReadFunctionCode, type WantedSpan } from './planner.js';
+
+const ILLEGAL_DATA_ADDRESS = 2;
+
+/** Registers read in one poll, by function code and address. */
+export class RegisterImage {
+  private readonly words: Record<ReadFunctionCode, Map<number, number>> = { 3: new Map(), 4: new Map() };
+
+  set(fc: ReadFunctionCode, address: number, values: readonly number[]): void {
+    values.forEach((w, i) => this.words[fc].set(address + i, w));
+  }
+
+  /** The registers, or undefined if any of them was not read. */
+  get(fc: ReadFunctionCode, address: number, count: number): number[] | undefined {
+    const out: number[] = [];
+    for (let a = address; a < address + count; a++) {
+      const w = this.words[fc].get(a);
+      if (w === undefined) return undefined;
+      out.push(w);
+    }
+    return out;
+  }
+
+  has(fc: ReadFunctionCode, address: number): boolean {
+    return this.words[fc].has(address);
+  }
+}
+
+export interface BlockReaderOptions {
+  maxRegisters: number;
+  maxGap: number;
+}
+
+/**
+ * Reads a fixed set of wanted spans from one device with as few requests as
+ * the planner allows. A block refused with exception 2 is split and retried;
+ * a single span that is refused becomes a barrier, so later polls plan around
+ * it and its value stays missing.
+ */
+export class BlockReader {
+  private barriers = new Set<number>();
+  private plan: ReadBlock[] = [];
+  private planErrors: PlanError[] = [];
+  private unreadable: string[] = [];
+  private dirty = true;
+  requests = 0;
+
+  constructor(private readonly reader: RegisterReader, private readonly spans: readonly WantedSpan[], private readonly options: BlockReaderOptions) {}
+
+  /** The current plan (re-made after a barrier was learned). */
+  blocks(): readonly ReadBlock[] {
+    this.replanIfNeeded();
+    return this.plan;
+  }
+
+  /** Keys that cannot be read: they cover a barrier, or their bundle cannot fit one request. */
+  unreadableKeys(): string[] {
+    this.replanIfNeeded();
+    return [...this.unreadable, ...this.planErrors.flatMap((e) => e.keys)];
+  }
+
+  async readAll(): Promise<RegisterImage> {
+    this.replanIfNeeded();
+    const image = new RegisterImage();
+    for (const block of this.plan) await this.readBlock(block, image);
+    return image;
+  }
+
+  private replanIfNeeded(): void {
+    if (!this.dirty) return;
+    const result = planBlocks(this.spans, { ...this.options, barriers: this.barriers });
+    this.plan = result.blocks;
+    this.planErrors = result.errors;
+    this.unreadable = result.unreadable;
+    this.dirty = false;
+  }
+
+  /** Reads a block; returns true if a wanted span in it was refused (and became a barrier). */
+  private async readBlock(block: ReadBlock, image: RegisterImage): Promise<boolean> {
+    try {
+      this.requests++;
+      image.set(block.fc, block.address, await this.reader.read(block.fc, block.address, block.count));
+      return false;
+    } catch (err) {
+      if (exceptionCode(err) !== ILLEGAL_DATA_ADDRESS) throw err;
+      this.dirty = true;
+      const parts = splitBlock(block, this.spans);
+      if (parts.length < 2) {
+        this.barriers = learnBarrier(this.barriers, block);
+        return true;
+      }
+      let refused = false;
+      for (const part of parts) refused = (await this.readBlock(part, image)) || refused;
+      // Every wanted span was readable, so the hole lies in the registers read in between.
+      if (!refused) for (const gap of uncovered(block, parts)) this.barriers = learnBarrier(this.barriers, gap);
+      return refused;
+    }
+  }
+}
+
+function uncovered(block: ReadBlock, parts: readonly ReadBlock[]): { address: number; count: number }[] {
+  const gaps: { address: number; count: number }[] = [];
+  let cursor = block.address;
+  for (const part of [...parts].sort((a, b) => a.address - b.address)) {
+    if (part.address > cursor) gaps.push({ address: cursor, count: part.address - cursor });
+    cursor = Math.max(cursor, part.address + part.count);
+  }
+  if (cursor < block.address + block.count) gaps.push({ address: cursor, count: block.address + block.count - cursor });
+  return gaps;
+}
