@@ -1,12 +1,20 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import type { Config, DeviceConfig, LinkConfig } from '../config/index.js';
+import { ConfigError, type Config, type DeviceConfig, type LinkConfig } from '../config/index.js';
 import type { PollableDevice } from '../devices/device.js';
 import { LinkPool, type LinkSpec, type ModbusLink } from '../devices/modbus/index.js';
 import { ProfileDevice } from '../devices/profile-device.js';
 import { resolveProfile } from '../devices/profiles/index.js';
-import type { RegisterReader } from '../devices/reader.js';
+import type { RegisterReader, RegisterWriter } from '../devices/reader.js';
 import { SunSpecDevice } from '../devices/sunspec/device.js';
+
+/** A configured device that cannot be set up (unknown profile, a writable point the profile lacks). Exit 78. */
+export class DeviceSetupError extends Error {
+  constructor(readonly device: string, message: string) {
+    super(`devices.${device}: ${message}`);
+    this.name = 'DeviceSetupError';
+  }
+}
 
 export interface DeviceSetup {
   devices: PollableDevice[];
@@ -26,17 +34,32 @@ export function linkSpec(name: string, link: LinkConfig): LinkSpec {
   }
 }
 
-/** One unit on a link, as the register reader devices use. */
-export function unitReader(link: ModbusLink, unit: number): RegisterReader {
-  return { read: (fc, address, count) => link.read(unit, fc, address, count) };
+/** One unit on a link, as the register reader (and writer) devices use. */
+export function unitReader(link: ModbusLink, unit: number): RegisterReader & RegisterWriter {
+  return {
+    read: (fc, address, count) => link.read(unit, fc, address, count),
+    write: (address, values) => link.write(unit, address, values),
+  };
 }
 
 async function buildDevice(name: string, device: DeviceConfig, link: ModbusLink, linkConfig: LinkConfig, log: Logger): Promise<PollableDevice> {
-  const common = { name, roles: device.provides, reader: unitReader(link, device.unit), invertGrid: device.invertGrid, maxGap: linkConfig.maxGap, log };
+  const io = unitReader(link, device.unit);
+  const common = { name, roles: device.provides, reader: io, writer: io, writable: device.writable, invertGrid: device.invertGrid, maxGap: linkConfig.maxGap, log };
   if (device.type === 'sunspec') {
     return new SunSpecDevice({ ...common, baseAddress: device.baseAddress, subdevice: device.subdevice });
   }
-  return new ProfileDevice({ ...common, profile: await resolveProfile(device.profile) });
+  let profile;
+  try {
+    profile = await resolveProfile(device.profile);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new DeviceSetupError(name, `profile: ${(err as Error).message}`);
+  }
+  try {
+    return new ProfileDevice({ ...common, profile });
+  } catch (err) {
+    throw new DeviceSetupError(name, (err as Error).message);
+  }
 }
 
 /**

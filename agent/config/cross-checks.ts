@@ -4,6 +4,7 @@
  */
 import { formatKeyPath, type Problem } from './errors.js';
 import { isRecord } from './problems.js';
+import { writablePointProblem } from '../devices/sunspec/write.js';
 
 const DEFAULT_PROVIDES_GRID = true;
 
@@ -23,6 +24,14 @@ export function crossCheck(data: unknown): Problem[] {
         path: ['devices', name, 'link'],
         anchor: 'value',
         message: `no link named ${JSON.stringify(device.link)} under links (${known.length ? `defined: ${known.join(', ')}` : 'no links are defined'})`,
+      });
+    }
+
+    if (device.type === 'sunspec' && Array.isArray(device.writable)) {
+      device.writable.forEach((entry, i) => {
+        if (!isRecord(entry) || typeof entry.point !== 'string' || !/^\d{1,5}:[A-Za-z_][A-Za-z0-9_]*$/.test(entry.point)) return;
+        const problem = writablePointProblem(entry.point);
+        if (problem) problems.push({ path: ['devices', name, 'writable', i, 'point'], anchor: 'value', message: problem });
       });
     }
 

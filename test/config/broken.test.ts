@@ -67,6 +67,11 @@ const cases: Record<string, string[]> = {
     'multiple-errors.yaml:23:10: simulator.speed: expected a number from 1 to 10000, got 0',
     'multiple-errors.yaml:24:3: simulator.colour: unknown key (expected one of: speed, seed, batteryWh, pvWp)',
   ],
+  'writable-read-only-point.yaml': [
+    'writable-read-only-point.yaml:10:18: devices.inverter.writable[0].point: point 103:W is read-only in the SunSpec specification',
+    'writable-read-only-point.yaml:11:18: devices.inverter.writable[1].point: point selector "124:OutWRt": model 124 has no point OutWRt',
+    'writable-read-only-point.yaml:12:18: devices.inverter.writable[2].point: point selector "999:W": model 999 is not supported (supported: 1, 101, 102, 103, 111, 112, 113, 120, 124, 160, 201, 202, 203, 204, 211, 212, 213, 214, 802)',
+  ],
 };
 
 t.test('every broken fixture has its expected output in the table', async (t) => {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startAgent } from '../../app/agent.js';
+import { DeviceSetupError } from '../../app/devices.js';
 import { stateFields } from '../../app/summary.js';
 import { ConfigError, DEFAULT_CONFIG_PATH, defaultConfig, loadConfigFile, type Config } from '../../config/index.js';
 import { ScaledClock, systemClock, type Clock } from '../../core/clock.js';
@@ -46,9 +47,18 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
 
   const log = createLogger({ level: args.values.once ? 'warn' : config.log.level });
   const clock: Clock = systemClock;
-  const agent = await startAgent(config, {
-    clock, log, statusEveryMs: args.values.demo ? 0 : 60_000, simulatorClock: simulatorClock(config, args.values.demo === true),
-  });
+  let agent;
+  try {
+    agent = await startAgent(config, {
+      clock, log, statusEveryMs: args.values.demo ? 0 : 60_000, simulatorClock: simulatorClock(config, args.values.demo === true),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof DeviceSetupError) {
+      writeLine(io.stderr, err instanceof ConfigError ? err.format() : err.message);
+      return EXIT.CONFIG;
+    }
+    throw err;
+  }
 
   if (args.values.once) {
     const state = await waitForCompleteState(agent.poller, clock, config.poll.interval * 10 + 10_000);

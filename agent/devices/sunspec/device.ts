@@ -3,7 +3,9 @@ import type { DeviceMeasurement, Role } from '../../household/quantities.js';
 import { BlockReader, type RegisterImage } from '../block-reader.js';
 import type { PollableDevice } from '../device.js';
 import { MAX_READ_REGISTERS, type WantedSpan } from '../planner.js';
-import type { RegisterReader } from '../reader.js';
+import type { RegisterReader, RegisterWriter } from '../reader.js';
+import { WriteAllowList, WriteRefusedError, type WritableRange } from '../write-policy.js';
+import { placePoint, writePoint } from './write.js';
 import { decodeModel, type DecodedModel } from './decode.js';
 import { discoverSunSpec, type ChainDevice, type SunSpecChain } from './discover.js';
 import { householdModels, unservedRoles, type HouseholdModels, type PlacedModel } from './roles.js';
@@ -22,6 +24,10 @@ export interface SunSpecDeviceOptions {
   invertGrid: boolean;
   maxGap: number;
   log: Logger;
+  /** Points the installer allows to be written, with their ranges; empty = read-only. */
+  writable?: readonly WritableRange[];
+  /** Needed only when `writable` lists points. */
+  writer?: RegisterWriter;
 }
 
 /** Consecutive failed polls after which the model chain is discovered again (the device may have been replaced or updated). */
@@ -53,10 +59,25 @@ export class SunSpecDevice implements PollableDevice {
   readonly roles: readonly Role[];
   private setup: Setup | undefined;
   private failures = 0;
+  private readonly allowList: WriteAllowList;
 
   constructor(private readonly options: SunSpecDeviceOptions) {
     this.name = options.name;
     this.roles = options.roles;
+    this.allowList = new WriteAllowList(options.name, options.writable ?? []);
+  }
+
+  /**
+   * Writes an engineering value (e.g. 124:OutWRte = 50 %) to an allow-listed
+   * point, scaled with the point's scale factor, and confirms it by reading back.
+   */
+  async write(point: string, value: number): Promise<void> {
+    this.allowList.check(point, value);
+    const writer = this.options.writer;
+    if (!writer) throw new WriteRefusedError(this.name, point, 'the device was built without a writer');
+    const setup = this.setup ?? (this.setup = await this.discover());
+    await writePoint({ read: (fc, a, c) => this.options.reader.read(fc, a, c), write: (a, v) => writer.write(a, v) }, placePoint(setup.device, point), value);
+    this.options.log.info({ device: this.name, point, value }, 'wrote point');
   }
 
   /** The identity and models found, once discovered. */
