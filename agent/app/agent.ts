@@ -5,6 +5,7 @@ import { Poller } from '../devices/poller.js';
 import type { HouseholdState } from '../household/state.js';
 import type { RunningSimulator } from '../sim/simulator.js';
 import { buildDevices, type DeviceSetup } from './devices.js';
+import type { LinkStats } from '../devices/modbus/index.js';
 import { withSimulatedHousehold } from './simulated.js';
 import { stateFields, summarize } from './summary.js';
 
@@ -48,6 +49,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       if (state.at - lastStatusAt >= options.statusEveryMs) {
         lastStatusAt = state.at;
         log.info({ household: fields, ...simulated }, line);
+        if (options.statusEveryMs > 0) log.info({ links: devices.links.map((l) => linkSummary(l.stats())) }, 'modbus link counters');
       } else {
         log.debug({ household: fields, ...simulated }, line);
       }
@@ -68,4 +70,17 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
 
 function localTime(timeMs: number, timeZone: string): string {
   return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hour12: false }).format(timeMs);
+}
+
+/** The counters an operator reads in the journal: per link and per unit, errors by kind (only non-zero ones). */
+function linkSummary(stats: LinkStats) {
+  const nonZero = (errors: Record<string, number>) => Object.fromEntries(Object.entries(errors).filter(([, n]) => n > 0));
+  return {
+    link: stats.name,
+    requests: stats.requests,
+    errors: nonZero(stats.errors),
+    reconnects: stats.reconnects,
+    latencyMs: stats.ewmaLatencyMs === null ? null : Math.round(stats.ewmaLatencyMs),
+    units: stats.units.map((u) => ({ unit: u.unit, requests: u.requests, errors: nonZero(u.errors) })),
+  };
 }

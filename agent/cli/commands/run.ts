@@ -39,6 +39,9 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   } catch (err) {
     if (err instanceof ConfigError) {
       writeLine(io.stderr, err.format());
+      if (/cannot read: no such file/.test(err.format())) {
+        writeLine(io.stderr, 'tonari run: write a starter configuration with `tonari init`, or try `tonari run --demo`');
+      }
       return EXIT.CONFIG;
     }
     throw err;
