@@ -6,7 +6,6 @@ import type { HouseholdState } from '../household/state.js';
 import type { RunningSimulator } from '../sim/simulator.js';
 import { buildDevices, type DeviceSetup } from './devices.js';
 import type { LinkStats } from '../devices/modbus/index.js';
-import { withSimulatedHousehold } from './simulated.js';
 import { stateFields, summarize } from './summary.js';
 
 export interface AgentOptions {
@@ -32,6 +31,8 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   let simulator: RunningSimulator | undefined;
   let effective = config;
   if (Object.keys(config.devices).length === 0) {
+    // Loaded only when needed, so an agent on real hardware does not carry the simulator.
+    const { withSimulatedHousehold } = await import('./simulated.js');
     ({ config: effective, simulator } = await withSimulatedHousehold(config, options.simulatorClock ?? clock, log));
   }
   const devices = await buildDevices(effective, { clock, log });

@@ -3,7 +3,7 @@ import type { Logger } from '../core/log.js';
 import { VERSION } from '../cli/version.js';
 import { householdParams } from './physics/household.js';
 import { SimulatedHousehold } from './physics/simulated-household.js';
-import { startModbusServer, type ModbusServerHandle, type ModbusTransportOptions } from './server/index.js';
+import { startModbusServer, type ModbusServerHandle, type ModbusTransportOptions, type WireTimeEmulation } from './server/index.js';
 import { layoutFor, type Quirk, type SimLayout } from './sunspec/layout.js';
 import { SimulatedSunSpecSpace } from './sunspec/space.js';
 
@@ -22,6 +22,14 @@ export interface SimulatorOptions {
   huaweiConnectDelayMs?: number;
   /** Starting state of charge, %. */
   initialSocPct?: number;
+  /** Delay each reply by the RS-485 wire time of its request and response (benchmarks, slow-bus tests). */
+  emulateWireTime?: WireTimeEmulation;
+  /**
+   * Clock of the Modbus server's transport timing (Huawei deafness, response
+   * delays, restart downtime); default `clock`. Tests freeze the physics on a
+   * ManualClock while the transport runs in real time.
+   */
+  serverClock?: Clock;
 }
 
 export interface RunningSimulator {
@@ -50,10 +58,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const server = await startModbusServer({
     transport: options.transport,
     registers: space,
-    clock: options.clock,
+    clock: options.serverClock ?? options.clock,
     logger: options.log,
     seed: options.seed ?? 1,
     ...(huawei ? { singleClient: true, connectDelayMs: options.huaweiConnectDelayMs ?? 1500 } : {}),
+    ...(options.emulateWireTime ? { emulateWireTime: options.emulateWireTime } : {}),
   });
   return {
     server, household, space, layout,
