@@ -27,7 +27,8 @@ export interface FoundDevice {
 export type ScanEvent =
   | { type: 'unit'; unit: number; index: number; total: number }
   | { type: 'found'; device: FoundDevice; subdevice: number }
-  | { type: 'none'; unit: number; why: 'no answer' | 'not SunSpec' | 'error'; detail?: string };
+  /** 'unreachable': the link could not connect (host down, port closed, serial port missing), so the unit was never asked. */
+  | { type: 'none'; unit: number; why: 'no answer' | 'not SunSpec' | 'unreachable' | 'error'; detail?: string };
 
 /**
  * Looks for SunSpec devices at each unit id of one link. Every device of a
@@ -58,7 +59,8 @@ export async function scanUnits(link: ModbusLink, units: readonly number[], onEv
       if (err instanceof NotSunSpecError) {
         onEvent({ type: 'none', unit, why: noDeviceThere(err.lastError) ? 'no answer' : 'not SunSpec' });
       } else {
-        onEvent({ type: 'none', unit, why: noDeviceThere(err) ? 'no answer' : 'error', detail: err instanceof Error ? err.message : String(err) });
+        const why = noDeviceThere(err) ? 'no answer' : errorKind(err) === 'connection' ? 'unreachable' : 'error';
+        onEvent({ type: 'none', unit, why, detail: err instanceof Error ? err.message : String(err) });
       }
     }
   }

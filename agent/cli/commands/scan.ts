@@ -13,6 +13,9 @@ and 50000 and walks its model chain. Progress goes to stderr.
   --units LIST    unit ids, e.g. 1,2,126 or 1-10 (default ${COMMON_UNITS.join(',')})
   --timeout D     reply timeout per request (default 1s)
   --json          print one JSON array of the devices found
+
+Exit status: 0 when the scan ran (also if it found nothing), 64 for bad
+arguments, 69 when the host or serial port could not be reached at all.
 `;
 
 export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
@@ -55,11 +58,20 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
     ? { ...timing, type: 'rtu', path: values.serial, baudRate, parity, dataBits: 8, stopBits: 1 }
     : { ...timing, type: values['rtu-over-tcp'] ? 'rtu-over-tcp' : 'tcp', host: values.host!, port };
   const where = spec.type === 'rtu' ? `${spec.path} at ${baudRate} baud` : `${spec.host}:${spec.port}${spec.type === 'rtu-over-tcp' ? ' (RTU over TCP)' : ''}`;
-  // A scan probes many silent units on purpose: never back a unit off.
-  const link = new ModbusLink(spec, { policy: { unitHealth: { failuresBeforeBackoff: Number.MAX_SAFE_INTEGER, backoff: { initialMs: 0, maxMs: 0 } } } });
+  // A scan probes many silent units on purpose: never back a unit off, and give every unit a real connect
+  // attempt (with the default reconnect backoff, one refused connect or a device that drops the connection
+  // on an unknown unit would make the next units fail with "not connected" without ever being asked).
+  const link = new ModbusLink(spec, {
+    policy: {
+      unitHealth: { failuresBeforeBackoff: Number.MAX_SAFE_INTEGER, backoff: { initialMs: 0, maxMs: 0 } },
+      reconnectBackoff: { initialMs: 0, maxMs: 0 },
+    },
+  });
 
   writeLine(io.stderr, `scanning ${where} for SunSpec devices on unit ${units.join(', ')}`);
+  let unreachable = 0;
   const progress = (e: ScanEvent) => {
+    if (e.type === 'none' && e.why === 'unreachable') unreachable++;
     if (e.type === 'unit') writeLine(io.stderr, `[${e.index + 1}/${e.total}] unit ${e.unit} ...`);
     else if (e.type === 'found') {
       const d = e.device;
@@ -76,5 +88,10 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
   else if (found.length === 0) writeLine(io.stdout, 'no SunSpec devices found');
   else for (const d of found) writeLine(io.stdout, `unit ${d.unit}: ${d.manufacturer ?? '?'} ${d.model ?? '?'} serial ${d.serial ?? '?'} version ${d.version ?? '?'} models [${d.models.join(', ')}] base ${d.baseAddress}`);
   writeLine(io.stderr, `${found.length} SunSpec device(s) found`);
+  // Not one unit could be asked: say so, and do not pass an empty result off as "nothing there".
+  if (unreachable === units.length) {
+    writeLine(io.stderr, `tonari scan: cannot connect to ${where}`);
+    return EXIT.UNAVAILABLE;
+  }
   return EXIT.OK;
 }
