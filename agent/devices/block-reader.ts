@@ -6,9 +6,23 @@ const ILLEGAL_DATA_ADDRESS = 2;
 /** Registers read in one poll, by function code and address. */
 export class RegisterImage {
   private readonly words: Record<ReadFunctionCode, Map<number, number>> = { 3: new Map(), 4: new Map() };
+  /** The register range each successful request returned. */
+  private readonly requests: { fc: ReadFunctionCode; address: number; count: number }[] = [];
 
+  /** Stores the registers one request returned. */
   set(fc: ReadFunctionCode, address: number, values: readonly number[]): void {
     values.forEach((w, i) => this.words[fc].set(address + i, w));
+    this.requests.push({ fc, address, count: values.length });
+  }
+
+  /**
+   * Whether a single request returned all of these spans, e.g. a value and its
+   * scale factor. After a block is split around a refused register, they may
+   * have come from different requests, and a dynamic SF may have changed in between.
+   */
+  readInOneRequest(spans: readonly { fc: ReadFunctionCode; address: number; size: number }[]): boolean {
+    if (spans.length === 0) return false;
+    return this.requests.some((r) => spans.every((s) => s.fc === r.fc && s.address >= r.address && s.address + s.size <= r.address + r.count));
   }
 
   /** The registers, or undefined if any of them was not read. */

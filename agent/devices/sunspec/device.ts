@@ -96,8 +96,9 @@ export class SunSpecDevice implements PollableDevice {
       const setup = this.setup ?? (this.setup = await this.discover());
       const image = await setup.blocks.readAll();
       this.failures = 0;
-      const wasRead = (key: string) => setup.spans.filter((span) => span.key === key || span.key === `${key}#sf`)
-        .every((span) => image.get(span.fc, span.address, span.size) !== undefined) && setup.spans.some((span) => span.key === key);
+      // A value counts only if it came in the same request as its scale factor.
+      const wasRead = (key: string) => setup.spans.some((span) => span.key === key)
+        && image.readInOneRequest(setup.spans.filter((span) => span.key === key || span.key === `${key}#sf`));
       return measurementOf(decodeAll(setup.models, image), wasRead, { invertGrid: this.options.invertGrid });
     } catch (err) {
       if (++this.failures >= REDISCOVER_AFTER_FAILURES) this.setup = undefined;

@@ -37,6 +37,8 @@ const def = (id: number) => {
 /**
  * Scale factor for a value: fixed, or with the dynamic quirk the finest one
  * (down to -2) whose raw value still fits the register (Fronius style).
+ * `value` must be the value as written (already rounded): choosing the SF from
+ * the unrounded power let e.g. 327.6 W pick SF -2 and then fail to encode 328 W.
  */
 function sfFor(value: number, fixed: number, dynamic: boolean, signed: boolean): number {
   if (!dynamic) return fixed;
@@ -56,6 +58,8 @@ function commonModel(layout: SimLayout, identity: Identity, model: string, seria
 function inverterModel(state: HouseholdState, layout: SimLayout): number[] {
   const dcW = state.trackers.reduce((s, t) => s + t.powerW, 0);
   const acW = state.inverter.powerW + state.battery.powerW;
+  const w = Math.round(acW);
+  const va = Math.round(Math.abs(acW));
   const dcV = state.trackers[0]?.voltageV ?? 0;
   const energyWh = LIFETIME_OFFSETS_WH.inverter + state.inverter.energyWh + state.battery.dischargedWh;
   const status = dcW > 1 || Math.abs(state.battery.powerW) > 1 ? 4 : 2;
@@ -63,7 +67,7 @@ function inverterModel(state: HouseholdState, layout: SimLayout): number[] {
   const a = Math.abs(acW) / (v || 1);
   const values: PointValues = {
     A: round(a, 2), AphA: round(a, 2), AphB: round(a, 2), PPVphAB: round(v, 1), PhVphA: round(v / 2, 1), PhVphB: round(v / 2, 1),
-    W: Math.round(acW), Hz: round(state.inverter.frequencyHz, 2), VA: Math.round(Math.abs(acW)), VAr: 0, PF: 100,
+    W: w, Hz: round(state.inverter.frequencyHz, 2), VA: va, VAr: 0, PF: 100,
     WH: Math.round(energyWh), DCA: round(dcV > 0 ? dcW / dcV : 0, 2), DCV: round(dcV, 1), DCW: Math.round(dcW),
     TmpCab: round(30 + dcW / 500, 1), St: status, Evt1: 0, Evt2: 0,
   };
@@ -71,8 +75,8 @@ function inverterModel(state: HouseholdState, layout: SimLayout): number[] {
   const dyn = layout.dynamicScaleFactors;
   return encodeModel(def(103), {
     ...values,
-    A_SF: -2, V_SF: -1, W_SF: sfFor(acW, 0, dyn, true), Hz_SF: -2, VA_SF: sfFor(acW, 0, dyn, true), VAr_SF: 0, PF_SF: -2,
-    WH_SF: 0, DCA_SF: -2, DCV_SF: -1, DCW_SF: sfFor(dcW, 0, dyn, true), Tmp_SF: -1,
+    A_SF: -2, V_SF: -1, W_SF: sfFor(w, 0, dyn, true), Hz_SF: -2, VA_SF: sfFor(va, 0, dyn, true), VAr_SF: 0, PF_SF: -2,
+    WH_SF: 0, DCA_SF: -2, DCV_SF: -1, DCW_SF: sfFor(Math.round(dcW), 0, dyn, true), Tmp_SF: -1,
   });
 }
 
@@ -90,7 +94,7 @@ function nameplateModel(params: HouseholdParams): number[] {
 
 function mpptModel(state: HouseholdState, layout: SimLayout): number[] {
   const dyn = layout.dynamicScaleFactors;
-  const maxW = Math.max(0, ...state.trackers.map((t) => t.powerW));
+  const maxW = Math.max(0, ...state.trackers.map((t) => Math.round(t.powerW)));
   const modules: PointValues[] = state.trackers.map((t, i) => ({
     ID: i + 1, IDStr: `PV${i + 1}`, DCA: round(t.currentA, 2), DCV: round(t.voltageV, 1), DCW: Math.round(t.powerW),
     DCWH: Math.round(LIFETIME_OFFSETS_WH.pv * (i === 0 ? 0.6 : 0.4 / Math.max(1, state.trackers.length - 1)) + t.energyWh),
@@ -124,7 +128,7 @@ function batteryModel(state: HouseholdState, params: HouseholdParams, layout: Si
     Evt1: 0, Evt2: 0, EvtVnd1: 0, EvtVnd2: 0, V: round(b.voltageV, 1), A: round(b.currentA, 1), W: Math.round(b.powerW),
     SetOp: 1, SetInvState: 3,
     AHRtg_SF: 0, WHRtg_SF: 0, WChaDisChaMax_SF: 0, DisChaRte_SF: 0, SoC_SF: -1, DoD_SF: 0, SoH_SF: 0, V_SF: -1, CellV_SF: -3,
-    A_SF: -1, AMax_SF: 0, W_SF: sfFor(b.powerW, 0, layout.dynamicScaleFactors, true),
+    A_SF: -1, AMax_SF: 0, W_SF: sfFor(Math.round(b.powerW), 0, layout.dynamicScaleFactors, true),
   });
 }
 
@@ -144,7 +148,7 @@ function meterModel(state: HouseholdState, layout: SimLayout): number[] {
   if (layout.floatModels) return encodeModel(def(213), values);
   const dyn = layout.dynamicScaleFactors;
   return encodeModel(def(203), {
-    ...values, A_SF: -1, V_SF: -1, Hz_SF: -2, W_SF: sfFor(Math.max(Math.abs(m.powerW), ...m.phasePowerW.map(Math.abs)), 0, dyn, true),
+    ...values, A_SF: -1, V_SF: -1, Hz_SF: -2, W_SF: sfFor(Math.max(Math.abs(Math.round(m.powerW)), ...m.phasePowerW.map((w) => Math.abs(Math.round(w)))), 0, dyn, true),
     VA_SF: 0, VAR_SF: 0, PF_SF: -2, TotWh_SF: 0, TotVAh_SF: 0, TotVArh_SF: 0,
   });
 }
