@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Config } from '../config/index.js';
 import { startSimulator, type RunningSimulator } from '../sim/simulator.js';
@@ -12,6 +12,8 @@ import { startSimulator, type RunningSimulator } from '../sim/simulator.js';
 export async function withSimulatedHousehold(config: Config, simClock: Clock, log: Logger): Promise<{ config: Config; simulator: RunningSimulator }> {
   const simulator = await startSimulator({
     clock: simClock,
+    // Transport timing (connect delays, response delays) stays in real time even when the simulated day runs faster.
+    serverClock: systemClock,
     log: log.child({ component: 'simulator' }),
     transport: { kind: 'tcp', host: '127.0.0.1', port: 0 },
     seed: config.simulator.seed,

@@ -8,21 +8,32 @@ export class RegisterImage {
   private readonly words: Record<ReadFunctionCode, Map<number, number>> = { 3: new Map(), 4: new Map() };
   /** The register range each successful request returned. */
   private readonly requests: { fc: ReadFunctionCode; address: number; count: number }[] = [];
+  /** Registers that two requests of this poll returned with different contents. */
+  private readonly conflicts: Record<ReadFunctionCode, Set<number>> = { 3: new Set(), 4: new Set() };
 
   /** Stores the registers one request returned. */
   set(fc: ReadFunctionCode, address: number, values: readonly number[]): void {
-    values.forEach((w, i) => this.words[fc].set(address + i, w));
+    values.forEach((w, i) => {
+      const earlier = this.words[fc].get(address + i);
+      if (earlier !== undefined && earlier !== w) this.conflicts[fc].add(address + i);
+      this.words[fc].set(address + i, w);
+    });
     this.requests.push({ fc, address, count: values.length });
   }
 
   /**
    * Whether a single request returned all of these spans, e.g. a value and its
-   * scale factor. After a block is split around a refused register, they may
-   * have come from different requests, and a dynamic SF may have changed in between.
+   * scale factor, and no other request of this poll saw them differently.
+   * After a block is split, or when two blocks overlap, a value and its SF may
+   * come from different requests, and a dynamic SF may have changed in between.
    */
   readInOneRequest(spans: readonly { fc: ReadFunctionCode; address: number; size: number }[]): boolean {
     if (spans.length === 0) return false;
-    return this.requests.some((r) => spans.every((s) => s.fc === r.fc && s.address >= r.address && s.address + s.size <= r.address + r.count));
+    const changed = spans.some((s) => {
+      for (let a = s.address; a < s.address + s.size; a++) if (this.conflicts[s.fc].has(a)) return true;
+      return false;
+    });
+    return !changed && this.requests.some((r) => spans.every((s) => s.fc === r.fc && s.address >= r.address && s.address + s.size <= r.address + r.count));
   }
 
   /** The registers, or undefined if any of them was not read. */

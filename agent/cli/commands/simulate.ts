@@ -65,7 +65,7 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
     : { kind: values['rtu-over-tcp'] ? 'rtu-over-tcp' : 'tcp', host: values.host ?? '127.0.0.1', port: port as number };
   const clock: Clock = speed === 1 && values.start === undefined ? systemClock : new ScaledClock(start, speed as number);
   const log = createLogger({ level: 'info' });
-  const sim = await startSimulator({ clock, log, transport, quirks, seed: seed as number, pvWp: pvWp as number, batteryWh: batteryWh as number });
+  const sim = await startSimulator({ clock, serverClock: systemClock, log, transport, quirks, seed: seed as number, pvWp: pvWp as number, batteryWh: batteryWh as number });
   const where = transport.kind === 'rtu' ? `${transport.path} at ${transport.baudRate} baud` : `${transport.kind} ${sim.server.address().host}:${sim.server.address().port}`;
   const units = sim.space.units().map((u) => {
     const image = sim.space.images().get(u)!;

@@ -11,7 +11,7 @@ import { discoverSunSpec, type ChainDevice, type SunSpecChain } from './discover
 import { householdModels, unservedRoles, type HouseholdModels, type PlacedModel } from './roles.js';
 import { householdSpans } from './spans.js';
 import { readIdentity, type DeviceIdentity } from './identity.js';
-import { measurementOf } from './measurement.js';
+import { measurementOf, type PvSources } from './measurement.js';
 
 export interface SunSpecDeviceOptions {
   name: string;
@@ -47,6 +47,7 @@ interface Setup {
   models: HouseholdModels;
   spans: WantedSpan[];
   blocks: BlockReader;
+  pvSources: PvSources;
 }
 
 /**
@@ -99,7 +100,7 @@ export class SunSpecDevice implements PollableDevice {
       // A value counts only if it came in the same request as its scale factor.
       const wasRead = (key: string) => setup.spans.some((span) => span.key === key)
         && image.readInOneRequest(setup.spans.filter((span) => span.key === key || span.key === `${key}#sf`));
-      return measurementOf(decodeAll(setup.models, image), wasRead, { invertGrid: this.options.invertGrid });
+      return measurementOf(decodeAll(setup.models, image), wasRead, { invertGrid: this.options.invertGrid, sources: setup.pvSources });
     } catch (err) {
       if (++this.failures >= REDISCOVER_AFTER_FAILURES) this.setup = undefined;
       throw err;
@@ -121,7 +122,7 @@ export class SunSpecDevice implements PollableDevice {
       manufacturer: identity?.manufacturer, model: identity?.model, serial: identity?.serial, requestsPerPoll: blocks.blocks().length,
     }, 'SunSpec device discovered');
     if (unserved.length > 0) log.warn({ device: this.name, roles: unserved }, 'device has no SunSpec model for these roles; their values stay missing');
-    return { chain, device, identity, models, spans, blocks };
+    return { chain, device, identity, models, spans, blocks, pvSources: {} };
   }
 }
 

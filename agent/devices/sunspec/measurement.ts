@@ -11,11 +11,22 @@ const sum = (values: (number | undefined)[]): number | undefined =>
   values.length === 0 || values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v as number), 0);
 
 /**
+ * Where PV power and PV energy come from. Chosen on the first poll that has a
+ * value and then kept (until the device is discovered again): a counter that
+ * switched registers between polls could run backwards.
+ */
+export interface PvSources {
+  power?: 'mppt' | 'inverter-dc' | 'inverter-ac';
+  energy?: 'mppt' | 'inverter';
+}
+
+/**
  * Household values from decoded SunSpec models (see docs/household.md for
  * which point feeds which value). A point that was not read, is "not
  * implemented", or whose scale factor is missing yields undefined.
+ * `sources` is updated when a PV source is chosen.
  */
-export function measurementOf(decoded: DecodedHousehold, wasRead: WasRead, options: { invertGrid: boolean }): DeviceMeasurement {
+export function measurementOf(decoded: DecodedHousehold, wasRead: WasRead, options: { invertGrid: boolean; sources: PvSources }): DeviceMeasurement {
   const value = (role: keyof HouseholdModels, name: string, index?: number): number | undefined => {
     const model = decoded[role];
     if (!model) return undefined;
@@ -27,13 +38,21 @@ export function measurementOf(decoded: DecodedHousehold, wasRead: WasRead, optio
   const modules = decoded.mppt?.groups.map((_, i) => i) ?? [];
   const out: DeviceMeasurement = {};
 
-  const inverterW = value('inverter', 'W');
-  const mpptW = decoded.mppt ? sum(modules.map((i) => value('mppt', 'DCW', i))) : undefined;
-  const mpptWh = decoded.mppt ? sum(modules.map((i) => value('mppt', 'DCWH', i))) : undefined;
   if (decoded.inverter || decoded.mppt) {
-    out.acW = inverterW;
-    out.pvW = mpptW ?? value('inverter', 'DCW') ?? inverterW;
-    out.pvWh = mpptWh ?? value('inverter', 'WH');
+    const power = {
+      'mppt': decoded.mppt ? sum(modules.map((i) => value('mppt', 'DCW', i))) : undefined,
+      'inverter-dc': value('inverter', 'DCW'),
+      'inverter-ac': value('inverter', 'W'),
+    };
+    const energy = {
+      'mppt': decoded.mppt ? sum(modules.map((i) => value('mppt', 'DCWH', i))) : undefined,
+      'inverter': value('inverter', 'WH'),
+    };
+    options.sources.power ??= firstDefined(power);
+    options.sources.energy ??= firstDefined(energy);
+    out.acW = power['inverter-ac'];
+    out.pvW = options.sources.power === undefined ? undefined : power[options.sources.power];
+    out.pvWh = options.sources.energy === undefined ? undefined : energy[options.sources.energy];
   }
   if (decoded.storage || decoded.battery) {
     out.batteryW = value('battery', 'W');
@@ -48,4 +67,9 @@ export function measurementOf(decoded: DecodedHousehold, wasRead: WasRead, optio
     out.gridExportWh = options.invertGrid ? imported : exported;
   }
   return out;
+}
+
+/** The first key (in preference order) whose value is defined. */
+function firstDefined<K extends string>(candidates: Record<K, number | undefined>): K | undefined {
+  return (Object.keys(candidates) as K[]).find((k) => candidates[k] !== undefined);
 }
