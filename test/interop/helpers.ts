@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DeviceMeasurement, Role } from '../../agent/household/quantities.js';
+import type { FoundDevice } from '../../agent/app/scan.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../dist/agent/cli/bin.js', import.meta.url));
@@ -21,16 +22,8 @@ interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
-/** One entry of `tonari scan --json`. */
-export interface ScanEntry {
-  unit: number;
-  manufacturer: string | null;
-  model: string | null;
-  serial: string | null;
-  version: string | null;
-  models: number[];
-  baseAddress: number;
-}
+/** One entry of `tonari scan --json` (the fixtures spell out each one's exact contents). */
+export type ScanEntry = FoundDevice;
 
 export interface FixtureDevice {
   name: string;
