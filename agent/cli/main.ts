@@ -6,6 +6,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   init: { summary: 'write a commented starter configuration', load: async () => (await import('./commands/init.js')).initCommand },
   scan: { summary: 'find SunSpec devices on a Modbus TCP host or serial bus', load: async () => (await import('./commands/scan.js')).scanCommand },
   simulate: { summary: 'serve a simulated household over Modbus TCP or RTU', load: async () => (await import('./commands/simulate.js')).simulateCommand },
+  broker: { summary: 'run a standalone MQTT broker (community hub) over mutual TLS', load: async () => (await import('./commands/broker.js')).brokerCommand },
+  identity: { summary: 'print this agent\'s peer id, fingerprint and check code', load: async () => (await import('./commands/identity.js')).identityCommand },
+  pair: { summary: 'trust, list or remove neighbours', load: async () => (await import('./commands/pair.js')).pairCommand },
 };
 
 function usage(io: CliIO): void {
