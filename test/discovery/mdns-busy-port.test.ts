@@ -42,6 +42,8 @@ t.test('busy port 5353: agent survives, retries, recovers', async (t) => {
   holder.kill('SIGKILL');
   await holder.exited;
   await agent.waitFor((l) => l.ev === 'state' && l.state === 'ready', 10_000, 'ready after the port is freed');
+  // The log line goes to stderr, the state event to stdout: they may arrive in either order.
+  for (let i = 0; i < 50 && !/"msg":"mdns_bind_recovered"/.test(agent.stderr); i++) await new Promise((r) => setTimeout(r, 100));
   t.match(agent.stderr, /"msg":"mdns_bind_recovered"/);
   const seen = await watcher.waitFor((l) => l.ev === 'seen' && l.peer.peerId === me.peerId, 15_000, 'recovered agent seen');
   t.equal(seen.peer.port, 18883);
