@@ -7,6 +7,7 @@ import type { RunningSimulator } from '../sim/simulator.js';
 import { buildDevices, type DeviceSetup } from './devices.js';
 import type { LinkStats } from '../devices/modbus/index.js';
 import { stateFields, summarize } from './summary.js';
+import type { NeighboursOptions, RunningNeighbours } from './neighbours.js';
 
 export interface AgentOptions {
   clock: Clock;
@@ -16,16 +17,19 @@ export interface AgentOptions {
   /** Clock of the simulated household (when no devices are configured); may run faster than real time. */
   simulatorClock?: Clock;
   onState?: (state: HouseholdState) => void;
+  /** Meet the neighbours (when `mesh.enabled`): identity, broker, discovery, mesh, control socket. Off when absent. */
+  neighbours?: Omit<NeighboursOptions, 'clock' | 'log'>;
 }
 
 export interface RunningAgent {
   poller: Poller;
   devices: DeviceSetup;
   simulator: RunningSimulator | undefined;
+  neighbours: RunningNeighbours | undefined;
   stop(): Promise<void>;
 }
 
-/** The composition root: devices (or a simulated household), the poller, and the status log. */
+/** The composition root: devices (or a simulated household), the poller, the status log, and the neighbours. */
 export async function startAgent(config: Config, options: AgentOptions): Promise<RunningAgent> {
   const { clock, log } = options;
   let simulator: RunningSimulator | undefined;
@@ -36,6 +40,18 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     ({ config: effective, simulator } = await withSimulatedHousehold(config, options.simulatorClock ?? clock, log));
   }
   const devices = await buildDevices(effective, { clock, log });
+  let neighbours: RunningNeighbours | undefined;
+  if (options.neighbours && config.mesh.enabled) {
+    // Loaded only when needed. A bad key or a busy port stops the agent before the first poll.
+    const { startNeighbours } = await import('./neighbours.js');
+    try {
+      neighbours = await startNeighbours(config, { ...options.neighbours, clock, log });
+    } catch (error) {
+      await devices.close();
+      await simulator?.close();
+      throw error;
+    }
+  }
   let lastStatusAt = -Infinity;
   const poller = new Poller({
     devices: devices.devices,
@@ -60,8 +76,9 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   poller.start();
   log.info({ devices: devices.devices.map((d) => d.name), links: devices.links.map((l) => l.name), intervalMs: effective.poll.interval }, 'tonari running');
   return {
-    poller, devices, simulator,
+    poller, devices, simulator, neighbours,
     async stop() {
+      await neighbours?.stop();
       await poller.stop();
       await devices.close();
       await simulator?.close();

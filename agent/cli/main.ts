@@ -8,7 +8,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   simulate: { summary: 'serve a simulated household over Modbus TCP or RTU', load: async () => (await import('./commands/simulate.js')).simulateCommand },
   broker: { summary: 'run a standalone MQTT broker (community hub) over mutual TLS', load: async () => (await import('./commands/broker.js')).brokerCommand },
   identity: { summary: 'print this agent\'s peer id, fingerprint and check code', load: async () => (await import('./commands/identity.js')).identityCommand },
-  pair: { summary: 'trust, list or remove neighbours', load: async () => (await import('./commands/pair.js')).pairCommand },
+  pair: { summary: 'pair with neighbours (--window on the running agent), list or remove them', load: async () => (await import('./commands/pair.js')).pairCommand },
+  peers: { summary: 'list the running agent\'s neighbours: link state, address, last seen, RTT, drops', load: async () => (await import('./commands/peers.js')).peersCommand },
 };
 
 function usage(io: CliIO): void {

@@ -4,5 +4,5 @@ export { configToYaml, defaultConfig, parseConfigText } from './parse.js';
 export { formatDuration, parseDuration } from './duration.js';
 export type {
   Config, ConfigInput, DeviceConfig, HouseholdConfig, LinkConfig, LogConfig, LogLevel, PollConfig, ProfileDeviceConfig, Role,
-  RtuLinkConfig, RtuOverTcpLinkConfig, SimulatorConfig, SunSpecDeviceConfig, TcpLinkConfig, WritablePointConfig,
+  MeshConfig, RtuLinkConfig, RtuOverTcpLinkConfig, SimulatorConfig, StaticPeerConfig, SunSpecDeviceConfig, TcpLinkConfig, TrustConfig, WritablePointConfig,
 } from './schema.js';

@@ -8,6 +8,7 @@
  */
 import { isIP } from 'node:net';
 import * as z from 'zod';
+import { normalizeFingerprint } from '../identity/trusted-peers-file.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
 
 const expected = (text: string) => ({ error: text });
@@ -79,6 +80,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const ROLES = ['pv', 'battery', 'grid'] as const;
 export const BAUD_RATES = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
 
+const ZONE = /^[a-z0-9-]{1,32}$/;
+
 const householdSchema = mapping({
   name: z.string(expected('expected a name of 1 to 64 characters')).min(1, expected('expected a name of 1 to 64 characters'))
     .max(64, expected('expected a name of 1 to 64 characters')).default('household')
@@ -88,6 +91,9 @@ const householdSchema = mapping({
   timezone: z.string(expected('expected an IANA time zone such as Asia/Tokyo'))
     .refine(isTimeZone, expected('expected an IANA time zone such as Asia/Tokyo')).default('Asia/Tokyo')
     .describe('IANA time zone of the household, such as Asia/Tokyo.'),
+  zone: z.string(expected('expected a zone of 1 to 32 lowercase letters, digits or "-"'))
+    .regex(ZONE, expected('expected a zone of 1 to 32 lowercase letters, digits or "-"')).default('default')
+    .describe('Trading zone: the agent meshes and trades only with neighbours in the same zone (announced over mDNS).'),
 });
 
 const logSchema = mapping({
@@ -216,6 +222,68 @@ const simulatorSchema = mapping({
   pvWp: integer(0, 1_000_000).default(5000).describe('Peak power of the solar panels in W.'),
 });
 
+/** A key fingerprint: 64 hex digits, also accepted as AB:CD:… pairs. Normalized where it is used. */
+const fingerprint = z.string(expected('expected a key fingerprint of 64 hex digits'))
+  .refine((text) => normalizeFingerprint(text) !== undefined, expected('expected a key fingerprint of 64 hex digits'))
+  .describe('SHA-256 key fingerprint of the neighbour, as its `tonari identity` prints it (64 hex digits, or AB:CD:… pairs).');
+
+/** Flags the second and later entries of a list that repeat a fingerprint. */
+function uniqueFingerprints<T extends { fingerprint: string }>(what: string) {
+  return (ctx: z.core.ParsePayload<T[]>) => {
+    const seen = new Map<string, number>();
+    ctx.value.forEach((entry, i) => {
+      const key = normalizeFingerprint(entry.fingerprint);
+      if (key === undefined) return;
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, i);
+      else ctx.issues.push({ code: 'custom', input: entry.fingerprint, path: [i, 'fingerprint'], message: `this fingerprint is already listed as ${what}[${first}]` });
+    });
+  };
+}
+
+const staticPeerSchema = mapping({
+  host: z.string(expected('expected a hostname or IP address')).refine(isHost, expected('expected a hostname or IP address'))
+    .describe('Hostname or IP address of the neighbour.'),
+  port: integer(1, 65535).default(8883).describe('TLS port of the neighbour\'s broker.'),
+  fingerprint,
+});
+
+/** The plaintext local listener: a port, or `none` to disable it. */
+const localPort = z.codec(
+  z.union([z.int(), z.literal('none')], expected('expected a port from 1 to 65535, or none'))
+    .refine((v) => v === 'none' || (v >= 1 && v <= 65535), expected('expected a port from 1 to 65535, or none')),
+  z.int().min(1).max(65535).nullable(),
+  { decode: (v) => (v === 'none' ? null : v), encode: (v) => (v === null ? 'none' as const : v) },
+);
+
+const meshSchema = mapping({
+  enabled: z.boolean(expected('expected true or false')).default(true)
+    .describe('Meet the neighbours: run the embedded broker, discovery and the mesh.'),
+  listen: mapping({
+    host: z.string(expected('expected a hostname or IP address')).refine(isHost, expected('expected a hostname or IP address'))
+      .default('0.0.0.0').describe('Address the embedded broker\'s TLS listener binds.'),
+    port: integer(0, 65535).default(8883).describe('TLS port of the embedded broker; 0 picks a free one.'),
+  }).prefault({}).describe('The embedded broker\'s mutual-TLS listener for neighbours.'),
+  localPort: localPort.default(1883)
+    .describe('Port of the read-only plaintext listener on 127.0.0.1 for local tools, or none.'),
+  discovery: z.boolean(expected('expected true or false')).default(true)
+    .describe('Advertise this agent and browse for neighbours over mDNS.'),
+  peers: z.array(staticPeerSchema, expected('expected a list of neighbours ({ host, port, fingerprint })')).default([])
+    .check(uniqueFingerprints('mesh.peers'))
+    .describe('Static neighbours beyond the multicast domain. They must also be trusted (trust.peers or paired).'),
+});
+
+const trustSchema = mapping({
+  peers: z.array(mapping({
+    fingerprint,
+    name: z.string(expected('expected a name of 1 to 64 printable characters'))
+      .refine((n) => n.length >= 1 && n.length <= 64 && !/[\p{Cc}\p{Cf}]/u.test(n), expected('expected a name of 1 to 64 printable characters'))
+      .optional().describe('A name to show for this neighbour.'),
+  }), expected('expected a list of neighbours ({ fingerprint, name })')).default([])
+    .check(uniqueFingerprints('trust.peers'))
+    .describe('The installer\'s allow-list: neighbours trusted without pairing.'),
+});
+
 export const configSchema = mapping({
   household: householdSchema.prefault({}).describe('Who and where this household is.'),
   stateDir: nonEmptyText('a directory path').default('/var/lib/tonari')
@@ -226,6 +294,8 @@ export const configSchema = mapping({
   devices: namedMap('device', deviceSchema).default({})
     .describe('Modbus devices, by name. With none, tonari runs a simulated household.'),
   simulator: simulatorSchema.prefault({}).describe('The simulated household used when no devices are configured.'),
+  mesh: meshSchema.prefault({}).describe('The neighbour mesh: embedded broker, mDNS discovery, static neighbours.'),
+  trust: trustSchema.prefault({}).describe('Whom this agent trusts besides the neighbours paired with `tonari pair`.'),
 }).describe('tonari configuration (tonari.yaml)');
 
 /** The parsed configuration: defaults filled in, durations in milliseconds. */
@@ -246,3 +316,6 @@ export type ProfileDeviceConfig = z.output<typeof profileDeviceSchema>;
 export type WritablePointConfig = DeviceConfig['writable'][number];
 export type Role = (typeof ROLES)[number];
 export type SimulatorConfig = Config['simulator'];
+export type MeshConfig = Config['mesh'];
+export type StaticPeerConfig = MeshConfig['peers'][number];
+export type TrustConfig = Config['trust'];

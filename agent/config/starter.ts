@@ -57,6 +57,7 @@ household:
   latitude: 35.68             # degrees, north positive
   longitude: 139.69           # degrees, east positive
   timezone: Asia/Tokyo        # IANA time zone
+  zone: default               # trade only with neighbours in the same zone (a-z, 0-9, "-")
 
 # Keys, the trade ledger and other state. The service user must be able to write here.
 stateDir: /var/lib/tonari
@@ -81,5 +82,22 @@ simulator:
   seed: 1                     # the same seed gives the same weather and load
   batteryWh: 10000            # battery capacity in Wh; 0 = no battery
   pvWp: 5000                  # solar panel peak power in W
+
+# Meeting the neighbours: the embedded broker they connect to (mutual TLS, keys pinned),
+# mDNS discovery on the LAN, and static neighbours beyond it. Pair a new neighbour with
+# \`tonari pair --window 10m\` while the agent runs; \`tonari peers\` lists them.
+mesh:
+  enabled: true
+  listen:
+    host: 0.0.0.0             # address of the TLS listener for neighbours
+    port: 8883
+  localPort: 1883             # read-only plaintext listener on 127.0.0.1; none to disable
+  discovery: true             # advertise and browse over mDNS
+  peers: []                   # static neighbours: - { host: 192.168.1.60, port: 8883, fingerprint: <64 hex> }
+
+# Neighbours trusted without pairing (the installer's allow-list). Their fingerprints come
+# from their own \`tonari identity\`.
+trust:
+  peers: []                   # - { fingerprint: <64 hex>, name: Suzuki }
 `;
 }

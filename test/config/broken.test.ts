@@ -72,6 +72,23 @@ const cases: Record<string, string[]> = {
     'writable-read-only-point.yaml:11:18: devices.inverter.writable[1].point: point selector "124:OutWRt": model 124 has no point OutWRt',
     'writable-read-only-point.yaml:12:18: devices.inverter.writable[2].point: point selector "999:W": model 999 is not supported (supported: 1, 101, 102, 103, 111, 112, 113, 120, 124, 160, 201, 202, 203, 204, 211, 212, 213, 214, 802)',
   ],
+  'mesh-bad-zone.yaml': ['mesh-bad-zone.yaml:3:9: household.zone: expected a zone of 1 to 32 lowercase letters, digits or "-", got "Kita Ward"'],
+  'mesh-local-port.yaml': [
+    'mesh-local-port.yaml:3:11: mesh.listen.port: expected an integer from 0 to 65535, got 70000',
+    'mesh-local-port.yaml:4:14: mesh.localPort: expected a port from 1 to 65535, or none, got "off"',
+  ],
+  'mesh-peer-missing-fingerprint.yaml': ['mesh-peer-missing-fingerprint.yaml:3:7: mesh.peers[0]: missing required key "fingerprint"'],
+  'mesh-duplicate-peer.yaml': ['mesh-duplicate-peer.yaml:5:20: mesh.peers[1].fingerprint: this fingerprint is already listed as mesh.peers[0]'],
+  'mesh-unknown-key.yaml': ['mesh-unknown-key.yaml:3:3: mesh.discovry: unknown key (did you mean "discovery"?)'],
+  'trust-bad-fingerprint.yaml': [
+    'trust-bad-fingerprint.yaml:3:20: trust.peers[0].fingerprint: expected a key fingerprint of 64 hex digits, got "65b60673d6ed884bf01c2c222d82ada0"',
+    'trust-bad-fingerprint.yaml:5:88: trust.peers[1].colour: unknown key (expected one of: fingerprint, name)',
+  ],
+  'trust-not-a-list.yaml': ['trust-not-a-list.yaml:2:10: trust.peers: expected a list of neighbours ({ fingerprint, name }), got "65b60673d6ed884bf01c2c222d82ada0740f2..."'],
+  'trust-duplicate-peer.yaml': [
+    'trust-duplicate-peer.yaml:4:20: trust.peers[1].fingerprint: this fingerprint is already listed as trust.peers[0]',
+    'trust-duplicate-peer.yaml:5:13: trust.peers[1].name: expected a name of 1 to 64 printable characters, got ""',
+  ],
 };
 
 t.test('every broken fixture has its expected output in the table', async (t) => {

@@ -6,13 +6,15 @@ import type { Config } from '../../agent/config/schema.js';
 import { starterConfigText } from '../../agent/config/starter.js';
 
 const DEFAULTS: Config = {
-  household: { name: 'household', latitude: 35.68, longitude: 139.69, timezone: 'Asia/Tokyo' },
+  household: { name: 'household', latitude: 35.68, longitude: 139.69, timezone: 'Asia/Tokyo', zone: 'default' },
   stateDir: '/var/lib/tonari',
   log: { level: 'info' },
   poll: { interval: 1000, staleAfter: 5000 },
   links: {},
   devices: {},
   simulator: { speed: 1, seed: 1, batteryWh: 10000, pvWp: 5000 },
+  mesh: { enabled: true, listen: { host: '0.0.0.0', port: 8883 }, localPort: 1883, discovery: true, peers: [] },
+  trust: { peers: [] },
 };
 
 t.test('durations', async (t) => {
@@ -44,7 +46,7 @@ simulator: { speed: 60, seed: -7, batteryWh: 0, pvWp: 3200 }
 `, 'x.yaml');
   t.same(config, {
     ...DEFAULTS,
-    household: { name: 'Tanaka', latitude: 43.06, longitude: 141.35, timezone: 'Asia/Tokyo' },
+    household: { name: 'Tanaka', latitude: 43.06, longitude: 141.35, timezone: 'Asia/Tokyo', zone: 'default' },
     stateDir: '/srv/tonari',
     log: { level: 'debug' },
     poll: { interval: 500, staleAfter: 2000 },
@@ -86,6 +88,33 @@ devices:
     second: { type: 'sunspec', link: 'lan', unit: 3, baseAddress: 0, subdevice: 1, provides: ['pv'], invertGrid: false, writable: [] },
   });
   t.notOk('baseAddress' in config.devices.inverter!);
+});
+
+t.test('mesh and trust: static neighbours, allow-list, fingerprints in both forms, localPort none', async (t) => {
+  const hex = 'ab'.repeat(32);
+  const colons = Array(32).fill('CD').join(':');
+  const config = parseConfigText(`
+household: { zone: kita-2 }
+mesh:
+  listen: { host: 192.168.1.10, port: 18883 }
+  localPort: none
+  discovery: false
+  peers:
+    - { host: 192.168.1.60, fingerprint: ${hex} }
+    - { host: suzuki.example, port: 9883, fingerprint: "${colons}" }
+trust:
+  peers:
+    - { fingerprint: "${colons}", name: Suzuki }
+`, 'x.yaml');
+  t.equal(config.household.zone, 'kita-2');
+  t.same(config.mesh, {
+    enabled: true, listen: { host: '192.168.1.10', port: 18883 }, localPort: null, discovery: false,
+    peers: [{ host: '192.168.1.60', port: 8883, fingerprint: hex }, { host: 'suzuki.example', port: 9883, fingerprint: colons }],
+  });
+  t.same(config.trust, { peers: [{ fingerprint: colons, name: 'Suzuki' }] });
+  t.match(configToYaml(config), /localPort: none\n/);
+  t.same(parseConfigText(configToYaml(config), 'printed.yaml'), config, '--print round-trips localPort: none');
+  t.equal(parseConfigText('mesh: { enabled: false, localPort: 11883 }\n', 'x.yaml').mesh.localPort, 11883);
 });
 
 t.test('the starter file is the defaults, and its examples are valid when uncommented', async (t) => {

@@ -1,21 +1,30 @@
 import { parseArgs } from 'node:util';
 import { startAgent } from '../../app/agent.js';
+import { DEMO_STATE_DIR, demoConfig } from '../../app/demo.js';
 import { DeviceSetupError } from '../../app/devices.js';
+import { ControlSocketError } from '../../control/server.js';
+import { IdentityError } from '../../identity/key-store.js';
+import { TrustStoreError } from '../../identity/trust-store.js';
 import { stateFields } from '../../app/summary.js';
 import { ConfigError, DEFAULT_CONFIG_PATH, defaultConfig, loadConfigFile, type Config } from '../../config/index.js';
 import { ScaledClock, systemClock, type Clock } from '../../core/clock.js';
 import { timeZoneOffsetMs } from '../../sim/physics/load.js';
 import { createLogger } from '../../core/log.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
+import { identityExitCode } from './identity.js';
 
 const HELP = `usage: tonari run [--config FILE] [--demo] [--once [--json]]
 
 Runs the agent: reads the configured devices every poll interval and logs
 the household state. With no devices configured it reads a simulated household.
+Unless mesh.enabled is false it also meets the neighbours: the embedded broker,
+mDNS discovery, the mesh, and the control socket for \`tonari peers\` and \`tonari pair\`.
 
   --config FILE   configuration file (default ${DEFAULT_CONFIG_PATH})
-  --demo          run without a configuration file, on a simulated household
+  --demo          run without a configuration file, on a simulated household; the mesh
+                  listens on 127.0.0.1 only (a free port, no mDNS), state in ./${DEMO_STATE_DIR}
   --once          poll until every value is read once, print the household state, exit
+                  (devices only: the mesh is not started)
   --json          with --once: print the state as one JSON object
 `;
 
@@ -46,7 +55,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     }
     throw err;
   }
-  if (args.values.demo) config = { ...config, devices: {}, links: {} };
+  if (args.values.demo) config = demoConfig(config, { cwd: process.cwd(), keepStateDir: args.values.config !== undefined });
 
   const log = createLogger({ level: args.values.once ? 'warn' : config.log.level });
   const clock: Clock = systemClock;
@@ -54,13 +63,12 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   try {
     agent = await startAgent(config, {
       clock, log, statusEveryMs: args.values.demo ? 0 : 60_000, simulatorClock: simulatorClock(config, args.values.demo === true),
+      ...(args.values.once ? {} : { neighbours: {} }),
     });
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof DeviceSetupError) {
-      writeLine(io.stderr, err instanceof ConfigError ? err.format() : err.message);
-      return EXIT.CONFIG;
-    }
-    throw err;
+    const exit = startFailure(err, io);
+    if (exit === undefined) throw err;
+    return exit;
   }
 
   if (args.values.once) {
@@ -87,6 +95,36 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   log.info('stopped');
   log.flush();
   return EXIT.OK;
+}
+
+/** The exit status (after saying why) for an agent that cannot start, or undefined for a bug. */
+function startFailure(err: unknown, io: CliIO): number | undefined {
+  if (err instanceof ConfigError) {
+    writeLine(io.stderr, err.format());
+    return EXIT.CONFIG;
+  }
+  if (err instanceof DeviceSetupError) {
+    writeLine(io.stderr, err.message);
+    return EXIT.CONFIG;
+  }
+  if (err instanceof TrustStoreError) {
+    writeLine(io.stderr, `tonari run: ${err.message}`);
+    return EXIT.CONFIG;
+  }
+  if (err instanceof IdentityError) {
+    writeLine(io.stderr, `tonari run: ${err.message}`);
+    return identityExitCode(err);
+  }
+  if (err instanceof ControlSocketError) {
+    writeLine(io.stderr, `tonari run: ${err.message}`);
+    return err.code === 'in_use' ? EXIT.UNAVAILABLE : EXIT.IOERR;
+  }
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    writeLine(io.stderr, `tonari run: the embedded broker cannot listen: ${(err as Error).message} (see mesh.listen)`);
+    return EXIT.UNAVAILABLE;
+  }
+  return undefined;
 }
 
 /** Polls until no configured value is missing, or the deadline passes (then returns what there is). */
