@@ -1,0 +1,250 @@
+/**
+ * Real `tonari run` agents for system tests: the compiled CLI started inside a
+ * network namespace of a test LAN (./netns.ts), each with its own state
+ * directory and configuration file, observed through what an operator sees: the
+ * CLI (`tonari identity`, `tonari peers`) and the agent's pino JSON log.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NeighbourRow } from '../../agent/control/protocol.js';
+import { LineProc, type Json } from '../discovery/helpers.js';
+import type { LanHost } from './netns.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'dist/agent/cli/bin.js');
+
+/** Shared with test/discovery/helpers.ts, so that parallel suites never run tsc at once. */
+const BUILD_LOCK = path.join(ROOT, 'dist', '.discovery-build.lock');
+const SOURCES = ['agent', 'broker'];
+
+function staleIn(dir: string): string | undefined {
+  for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+    const rel = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const found = staleIn(rel);
+      if (found !== undefined) return found;
+      continue;
+    }
+    if (!entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
+    const out = path.join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'));
+    if (!existsSync(out) || statSync(out).mtimeMs < statSync(path.join(ROOT, rel)).mtimeMs) return rel;
+  }
+  return undefined;
+}
+
+function stale(): string | undefined {
+  for (const dir of SOURCES) {
+    const found = staleIn(dir);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Compiles (tsconfig.build.json) when dist/ is older than agent/ or broker/, so the
+ * test never runs a stale CLI. tsc's exit status is not trusted on its own (it emits
+ * even when an unrelated file fails to type-check; `npm test` type-checks anyway):
+ * what counts is that nothing is stale afterwards.
+ */
+export function ensureCliBuilt(): void {
+  if (stale() === undefined) return;
+  mkdirSync(path.dirname(BUILD_LOCK), { recursive: true });
+  const deadline = Date.now() + 180_000;
+  let fd: number | undefined;
+  while (fd === undefined) {
+    try {
+      fd = openSync(BUILD_LOCK, 'wx');
+    } catch {
+      try {
+        if (Date.now() - statSync(BUILD_LOCK).mtimeMs > 300_000) unlinkSync(BUILD_LOCK);
+      } catch {
+        // gone meanwhile
+      }
+      if (Date.now() > deadline) throw new Error('timed out waiting for another build');
+      sleepSync(500);
+      if (stale() === undefined) return;
+    }
+  }
+  try {
+    if (stale() === undefined) return;
+    const res = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+    const still = stale();
+    if (still !== undefined) throw new Error(`build left ${still} stale (tsc ${res.status}): ${res.stdout}${res.stderr}`);
+  } finally {
+    closeSync(fd);
+    unlinkSync(BUILD_LOCK);
+  }
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI inside the host's namespace without blocking the event loop; killed after timeoutMs. */
+export function tonariIn(host: LanHost, args: string[], timeoutMs = 15_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = host.node(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STATE_DIRECTORY: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${timeoutMs} ms)`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('error', (err) => { stderr += String(err); });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface AgentIdentityJson {
+  peerId: string;
+  fingerprint: string;
+  checkCode: string;
+}
+
+export interface AgentSpec {
+  name: string;
+  zone: string;
+  port: number;
+  /** Neighbours to list under trust.peers. */
+  trusts: { name: string; fingerprint: string }[];
+  logLevel?: 'info' | 'debug';
+}
+
+/** One `tonari run --config FILE` in a namespace; its state directory outlives restarts. */
+export class RunAgent {
+  readonly stateDir: string;
+  readonly configPath: string;
+  identity: AgentIdentityJson | undefined;
+  proc: LineProc | undefined;
+  /** Every run's log lines, oldest run first (a restart starts a new LineProc). */
+  readonly runs: LineProc[] = [];
+
+  constructor(readonly host: LanHost, readonly label: string, baseDir: string) {
+    this.stateDir = path.join(baseDir, label, 'state');
+    this.configPath = path.join(baseDir, label, 'tonari.yaml');
+    mkdirSync(path.dirname(this.configPath), { recursive: true, mode: 0o700 });
+  }
+
+  /** `tonari identity --json`, which creates the key in the state directory. */
+  async loadIdentity(): Promise<AgentIdentityJson> {
+    const res = await tonariIn(this.host, ['identity', '--state-dir', this.stateDir, '--json']);
+    if (res.code !== 0) throw new Error(`${this.label}: tonari identity exited ${res.code}: ${res.stderr}`);
+    this.identity = JSON.parse(res.stdout) as AgentIdentityJson;
+    return this.identity;
+  }
+
+  writeConfig(spec: AgentSpec): void {
+    const lines = [
+      'household:',
+      `  name: ${spec.name}`,
+      `  zone: ${spec.zone}`,
+      `stateDir: ${this.stateDir}`,
+      'log:',
+      `  level: ${spec.logLevel ?? 'info'}`,
+      'mesh:',
+      '  enabled: true',
+      '  listen:',
+      `    host: ${this.host.address}`,
+      `    port: ${spec.port}`,
+      '  localPort: none',
+      '  discovery: true',
+      'trust:',
+      ...(spec.trusts.length === 0
+        ? ['  peers: []']
+        : ['  peers:', ...spec.trusts.flatMap((p) => [`    - fingerprint: ${p.fingerprint}`, `      name: ${p.name}`])]),
+      '',
+    ];
+    writeFileSync(this.configPath, lines.join('\n'), { mode: 0o640 });
+  }
+
+  start(): LineProc {
+    if (this.proc?.running) throw new Error(`${this.label} is already running`);
+    const child = this.host.node(BIN, ['run', '--config', this.configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STATE_DIRECTORY: '' } });
+    this.proc = new LineProc(child, `${this.label}#${this.runs.length + 1}`);
+    this.runs.push(this.proc);
+    return this.proc;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.proc?.kill(signal);
+  }
+
+  /** Rows of `tonari peers --json`, or undefined while the agent does not answer. */
+  async peers(): Promise<NeighbourRow[] | undefined> {
+    const res = await tonariIn(this.host, ['peers', '--state-dir', this.stateDir, '--json']);
+    if (res.code !== 0) return undefined;
+    return JSON.parse(res.stdout) as NeighbourRow[];
+  }
+
+  /** The text of `tonari peers` (table and refusal counts). */
+  async peersTable(): Promise<CliResult> {
+    return tonariIn(this.host, ['peers', '--state-dir', this.stateDir]);
+  }
+
+  /** Log lines of every run so far. */
+  logLines(): Json[] {
+    return this.runs.flatMap((r) => r.lines);
+  }
+
+  stderr(): string {
+    return this.runs.map((r) => r.stderr).join('');
+  }
+}
+
+/** A directory for the agents' state and configuration; removed by the returned function. */
+export function makeBaseDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tonari-agents-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `probe` until it returns something other than undefined, or the deadline
+ * passes; then rejects saying what was last seen (from `describe`).
+ */
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined>, deadlineMs: number, what: string,
+  options: { intervalMs?: number; describe?: () => string } = {},
+): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() >= until) {
+      throw new Error(`no ${what} within ${deadlineMs} ms${options.describe ? `; last seen: ${options.describe()}` : ''}`);
+    }
+    await sleep(options.intervalMs ?? 200);
+  }
+}
+
+/** The counts after "label:" on the refusals line of `tonari peers`, e.g. `tls_rejected=1 foo=2`. */
+export function refusalCounts(table: string, label: 'refused connections' | 'broker' | 'pairing' | 'messages'): Record<string, number> {
+  const line = table.split('\n').find((l) => l.startsWith('refused connections: '));
+  if (line === undefined) return {};
+  const parts = line.split('; ');
+  const part = parts.find((p) => p.startsWith(`${label}: `));
+  if (part === undefined) return {};
+  const counts: Record<string, number> = {};
+  for (const pair of part.slice(label.length + 2).split(' ')) {
+    const m = /^([a-z_]+)=(\d+)$/.exec(pair);
+    if (m) counts[m[1]!] = Number(m[2]);
+  }
+  return counts;
+}
