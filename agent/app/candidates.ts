@@ -5,7 +5,7 @@
  * proves them. The book remembers candidates so that a neighbour paired later
  * can be linked without waiting for its next advert.
  */
-export type CandidateSource = 'static' | 'mdns' | 'inbound';
+export type CandidateSource = 'static' | 'mdns' | 'inbound' | 'cluster';
 
 export interface Candidate {
   peerId: string;

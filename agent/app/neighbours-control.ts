@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { ControlTarget } from '../control/handler.js';
-import type { NeighbourRow, NeighbourState, PeersResult } from '../control/protocol.js';
+import type { IdentityResult, NeighbourRow, NeighbourState, PeersResult } from '../control/protocol.js';
 import type { Discovery } from '../discovery/index.js';
 import type { AgentIdentity } from '../identity/key-store.js';
 import type { TrustStore } from '../identity/trust-store.js';
@@ -15,7 +15,8 @@ import type { Candidate, CandidateBook } from './candidates.js';
 export interface ControlParts {
   identity: AgentIdentity;
   trust: TrustStore;
-  broker: BrokerHandle;
+  /** Undefined in external-broker mode. */
+  broker: BrokerHandle | undefined;
   mesh: Mesh;
   discovery: Discovery | undefined;
   candidates: CandidateBook;
@@ -78,14 +79,16 @@ export function controlTarget(parts: ControlParts): ControlTarget {
   return {
     identity: () => ({
       peerId: identity.peerId, fingerprint: identity.fingerprint, checkCode: identity.checkCode, zone,
-      broker: broker.tlsAddress(), local: broker.localAddress() ?? null, discovery: discovery?.state ?? 'off',
+      broker: broker?.tlsAddress() ?? null, local: broker?.localAddress() ?? null, discovery: discovery?.state ?? 'off',
+      cluster: clusterOf(mesh),
     }),
     peers: (): PeersResult => {
       const now = clock.now();
-      const stats = broker.stats();
+      const stats = broker?.stats() ?? { rejected: {}, tlsRejected: {} };
       return {
         now,
         self: { peerId: identity.peerId, fingerprint: identity.fingerprint, zone },
+        cluster: clusterOf(mesh),
         peers: neighbourRows({
           now, links: mesh.peers(), candidates: candidates.list(), trusted: trust.list(), isTrusted: (fp) => trust.isTrusted(fp),
         }),
@@ -110,4 +113,9 @@ export function controlTarget(parts: ControlParts): ControlTarget {
     add: (fingerprint, code, name) => trust.add(fingerprint, code, name),
     remove: (fingerprint) => trust.remove(fingerprint),
   };
+}
+
+function clusterOf(mesh: Mesh): IdentityResult['cluster'] {
+  const status = mesh.clusterStatus();
+  return status ? { host: status.address.host, port: status.address.port, state: status.state } : null;
 }

@@ -6,6 +6,7 @@
  * in the reverse one; the retained offline status is published before the
  * broker closes.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
@@ -18,10 +19,11 @@ import { loadOrCreateIdentity, type AgentIdentity } from '../identity/key-store.
 import { peerIdFromFingerprint } from '../identity/peer-id.js';
 import { TrustStore } from '../identity/trust-store.js';
 import { normalizeFingerprint } from '../identity/trusted-peers-file.js';
-import { Mesh, type MeshOptions } from '../mesh/mesh.js';
+import { Mesh, type ExternalBrokerOptions, type MeshOptions } from '../mesh/mesh.js';
 import { ReplayStore } from '../mesh/replay-store.js';
 import { SequenceAllocator } from '../mesh/sequence.js';
 import { statusTopic } from '../mesh/topics.js';
+import { normalizeFingerprint as normalizePin } from '../identity/trusted-peers-file.js';
 import { startBroker, type BrokerHandle } from '../../broker/index.js';
 import { CandidateBook, type Candidate } from './candidates.js';
 import { controlTarget } from './neighbours-control.js';
@@ -49,7 +51,8 @@ export interface NeighboursOptions {
 export interface RunningNeighbours {
   identity: AgentIdentity;
   trust: TrustStore;
-  broker: BrokerHandle;
+  /** The embedded broker; undefined in external-broker mode (mesh.broker). */
+  broker: BrokerHandle | undefined;
   mesh: Mesh;
   discovery: Discovery | undefined;
   candidates: CandidateBook;
@@ -97,7 +100,8 @@ export async function startNeighbours(config: NeighboursConfig, options: Neighbo
       }
     };
 
-    const broker = await startBroker({
+    const external = meshConfig.broker;
+    const broker = external ? undefined : await startBroker({
       identity: { peerId: identity.peerId, keyPem: identity.keyPem, certPem: identity.certPem },
       trust,
       host: meshConfig.listen.host,
@@ -111,29 +115,37 @@ export async function startNeighbours(config: NeighboursConfig, options: Neighbo
         trust.propose(fingerprint);
       },
     });
-    cleanups.push({ what: 'broker', run: () => broker.close() });
+    if (broker) cleanups.push({ what: 'broker', run: () => broker.close() });
 
     const replay = await ReplayStore.open(join(stateDir, REPLAY_FILE), clock, {}, options.log);
     cleanups.push({ what: 'replay store', run: () => replay.close() });
     const sequence = SequenceAllocator.open(join(stateDir, SEQUENCE_FILE), clock, {}, options.log);
 
     const activeMesh = new Mesh({
-      identity, trust, outbox: broker, replay, sequence, clock, log: options.log,
-      onUntrusted: (peerId) => { broker.disconnect(peerId); },
+      identity, trust, replay, sequence, clock, log: options.log,
+      ...(broker ? { outbox: broker } : { external: await externalBrokerOptions(external!) }),
+      onUntrusted: (peerId) => { broker?.disconnect(peerId); },
+      // External mode: a key we do not trust announced itself on the cluster.
+      onUnknownPeer: (fingerprint, peerId) => {
+        candidates.note({ peerId, fingerprint, source: 'cluster', address: undefined, zone: undefined, lastSeen: clock.now() });
+        trust.propose(fingerprint);
+      },
       ...(options.linkOptions ? { linkOptions: options.linkOptions } : {}),
     });
     mesh = activeMesh;
     await activeMesh.start();
-    cleanups.push({
-      what: 'offline status',
-      run: () => broker.publish(statusTopic(identity.peerId), JSON.stringify({ state: 'offline', at: clock.now() }), { qos: 1, retain: true }),
-    });
+    if (broker) {
+      cleanups.push({
+        what: 'offline status',
+        run: () => broker.publish(statusTopic(identity.peerId), activeMesh.statusPayload('offline'), { qos: 1, retain: true }),
+      });
+    }
     cleanups.push({ what: 'mesh', run: () => activeMesh.stop() });
 
     const unwatch = trust.onChange((change) => {
       if (change.type === 'removed') {
         // The mesh drops its own link; sessions the neighbour holds on our broker go here.
-        const closed = broker.disconnect(change.peer.peerId);
+        const closed = broker?.disconnect(change.peer.peerId) ?? 0;
         log.info({ peer: change.peer.peerId, sessionsClosed: closed }, 'neighbour no longer trusted');
         return;
       }
@@ -143,12 +155,17 @@ export async function startNeighbours(config: NeighboursConfig, options: Neighbo
     });
     cleanups.push({ what: 'trust watch', run: unwatch });
 
-    const tls = broker.tlsAddress();
-    const local = broker.localAddress();
     log.info({ peerId: identity.peerId, fingerprint: identity.fingerprint, checkCode: identity.checkCode, zone }, 'agent identity (compare the check code when pairing)');
-    log.info({ tls: `${tls.host}:${tls.port}`, local: local ? `${local.host}:${local.port}` : null, trusted: trust.list().length }, 'embedded broker listening');
+    if (broker) {
+      const tls = broker.tlsAddress();
+      const local = broker.localAddress();
+      log.info({ tls: `${tls.host}:${tls.port}`, local: local ? `${local.host}:${local.port}` : null, trusted: trust.list().length }, 'embedded broker listening');
+    } else {
+      log.info({ cluster: external!.url, topicPrefix: external!.topicPrefix ?? null, trusted: trust.list().length }, 'external-broker mode: no embedded broker, every neighbour through the shared cluster');
+      if (meshConfig.peers.length > 0) log.warn({ peers: meshConfig.peers.length }, 'mesh.peers is unused in external-broker mode');
+    }
 
-    for (const entry of meshConfig.peers) {
+    for (const entry of broker ? meshConfig.peers : []) {
       const fingerprint = normalizeFingerprint(entry.fingerprint);
       if (!fingerprint) continue; // the config schema refused it already
       const peerId = peerIdFromFingerprint(fingerprint);
@@ -160,8 +177,8 @@ export async function startNeighbours(config: NeighboursConfig, options: Neighbo
     }
 
     let discovery: Discovery | undefined;
-    if (meshConfig.discovery) {
-      const found = new Discovery({ ...options.discovery, self: { peerId: identity.peerId, fingerprint: identity.fingerprint, zone, port: tls.port }, clock, log: options.log });
+    if (meshConfig.discovery && broker) {
+      const found = new Discovery({ ...options.discovery, self: { peerId: identity.peerId, fingerprint: identity.fingerprint, zone, port: broker.tlsAddress().port }, clock, log: options.log });
       discovery = found;
       const seen = (peer: PeerCandidate) => {
         if (peer.zone !== zone) {
@@ -185,7 +202,7 @@ export async function startNeighbours(config: NeighboursConfig, options: Neighbo
       found.start();
       cleanups.push({ what: 'discovery', run: () => found.stop() });
     } else {
-      log.info({ state: 'off' }, 'discovery state');
+      log.info({ state: 'off', why: broker ? 'mesh.discovery is false' : 'external-broker mode' }, 'discovery state');
     }
 
     let controlPath: string | undefined;
@@ -211,4 +228,20 @@ export async function startNeighbours(config: NeighboursConfig, options: Neighbo
     await stopAll();
     throw error;
   }
+}
+
+/** The cluster settings of mesh.broker, with the CA file read. */
+async function externalBrokerOptions(config: NonNullable<MeshConfig['broker']>): Promise<ExternalBrokerOptions> {
+  const options: ExternalBrokerOptions = { url: config.url };
+  if (config.fingerprint !== undefined) options.brokerFingerprint = normalizePin(config.fingerprint) ?? config.fingerprint;
+  if (config.caFile !== undefined) {
+    try {
+      options.caPem = await readFile(config.caFile, 'utf8');
+    } catch (error) {
+      throw new Error(`mesh.broker.caFile: cannot read ${config.caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  if (config.servername !== undefined) options.servername = config.servername;
+  if (config.topicPrefix !== undefined) options.topicPrefix = config.topicPrefix;
+  return options;
 }

@@ -256,6 +256,29 @@ const localPort = z.codec(
   { decode: (v) => (v === 'none' ? null : v), encode: (v) => (v === null ? 'none' as const : v) },
 );
 
+const MQTTS_URL = /^mqtts:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/;
+const TOPIC_PREFIX = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
+const externalBrokerSchema = mapping({
+  url: z.string(expected('expected an mqtts:// URL such as mqtts://mqtt.example.net:8883'))
+    .regex(MQTTS_URL, expected('expected an mqtts:// URL such as mqtts://mqtt.example.net:8883 (TLS only, no user, path or query)'))
+    .describe('The shared MQTT broker or cluster, mqtts://host[:port] (port 8883 when omitted).'),
+  fingerprint: z.string(expected('expected a key fingerprint of 64 hex digits'))
+    .refine((text) => normalizeFingerprint(text) !== undefined, expected('expected a key fingerprint of 64 hex digits'))
+    .optional()
+    .describe('SHA-256 of the broker certificate\'s public key (SPKI), to pin a self-signed broker: openssl x509 -in cert.pem -pubkey -noout | openssl pkey -pubin -outform der | sha256sum.'),
+  caFile: nonEmptyText('a path to a PEM file').optional()
+    .describe('CA certificate(s) that signed the broker\'s certificate (PEM); the host name is verified against it.'),
+  servername: z.string(expected('expected a host name')).refine(isHost, expected('expected a host name')).optional()
+    .describe('Name to verify the broker\'s certificate against, when it differs from the URL\'s host.'),
+  topicPrefix: z.string(expected('expected topic levels of letters, digits, ".", "_" or "-" separated by "/"'))
+    .regex(TOPIC_PREFIX, expected('expected topic levels of letters, digits, ".", "_" or "-" separated by "/" (no wildcards, no $)'))
+    .optional()
+    .describe('Prepended to every tonari topic on the shared broker (e.g. community-a), so one cluster can carry several communities.'),
+}).refine((b) => b.fingerprint !== undefined || b.caFile !== undefined, {
+  message: 'pin the broker (fingerprint) or name its CA (caFile): an unauthenticated broker is refused',
+});
+
 const meshSchema = mapping({
   enabled: z.boolean(expected('expected true or false')).default(true)
     .describe('Meet the neighbours: run the embedded broker, discovery and the mesh.'),
@@ -271,6 +294,8 @@ const meshSchema = mapping({
   peers: z.array(staticPeerSchema, expected('expected a list of neighbours ({ host, port, fingerprint })')).default([])
     .check(uniqueFingerprints('mesh.peers'))
     .describe('Static neighbours beyond the multicast domain. They must also be trusted (trust.peers or paired).'),
+  broker: externalBrokerSchema.optional()
+    .describe('External-broker mode: talk to every neighbour through this one shared MQTT broker or cluster instead of running an embedded broker (listen, localPort, discovery and peers are then unused).'),
 });
 
 const trustSchema = mapping({

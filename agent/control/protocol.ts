@@ -80,8 +80,11 @@ export interface IdentityResult {
   fingerprint: string;
   checkCode: string;
   zone: string;
-  broker: { host: string; port: number };
+  /** The embedded broker's TLS listener; null in external-broker mode. */
+  broker: { host: string; port: number } | null;
   local: { host: string; port: number } | null;
+  /** External-broker mode: the shared cluster and our connection to it; null otherwise. */
+  cluster: { host: string; port: number; state: string } | null;
   discovery: string;
 }
 
@@ -94,7 +97,7 @@ export interface NeighbourRow {
   fingerprint: string;
   /** Link state for trusted neighbours; `untrusted` for a key we do not trust; `unreachable` for a trusted one with no address. */
   state: NeighbourState;
-  source: 'static' | 'mdns' | 'inbound' | null;
+  source: 'static' | 'mdns' | 'inbound' | 'cluster' | null;
   address: { host: string; port: number } | null;
   lastSeen: number | null;
   lastSeenAgeMs: number | null;
@@ -107,6 +110,8 @@ export interface NeighbourRow {
 export interface PeersResult {
   now: number;
   self: { peerId: string; fingerprint: string; zone: string };
+  /** External-broker mode: the shared cluster every neighbour is reached through; null with the embedded broker. */
+  cluster: { host: string; port: number; state: string } | null;
   peers: NeighbourRow[];
   /** Neighbours seen over mDNS (hints), as discovery reports them. */
   candidates: { peerId: string; fingerprint: string; zone: string; addresses: string[]; port: number }[];

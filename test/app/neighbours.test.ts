@@ -30,7 +30,7 @@ t.test('three agents link over static peers and allow-lists; tonari peers data s
   const [na, nb, nc] = nodes as [typeof nodes[0], typeof nodes[0], typeof nodes[0]];
 
   t.ok(await eventually(() => agents.every((x) => x.mesh.peers().length === 2 && x.mesh.peers().every((p) => p.state === 'connected'))), 'full mesh');
-  t.ok(await eventually(() => agents.every((x) => x.broker.stats().peers.length === 2)), 'every broker holds both neighbours');
+  t.ok(await eventually(() => agents.every((x) => x.broker!.stats().peers.length === 2)), 'every broker holds both neighbours');
 
   const identity = await askAgent<IdentityResult>(na.stateDir, 'identity');
   t.same(
@@ -109,13 +109,13 @@ t.test('pairing over the control socket: a stranger waits, a wrong code is refus
   t.equal(confirmed.peerId, nb.identity.peerId);
   t.ok(await eventually(() => a.mesh.peers().some((p) => p.peerId === nb.identity.peerId && p.state === 'connected')), 'a links to b');
   t.ok(await eventually(() => b.mesh.peers().some((p) => p.peerId === na.identity.peerId && p.state === 'connected')), 'b\'s knocking link gets in');
-  t.ok(await eventually(() => a.broker.stats().peers.includes(nb.identity.peerId)));
+  t.ok(await eventually(() => a.broker!.stats().peers.includes(nb.identity.peerId)));
   const file = JSON.parse(readFileSync(join(na.stateDir, 'trusted-peers.json'), 'utf8')) as { peers: { fingerprint: string }[] };
   t.same(file.peers.map((p) => p.fingerprint), [nb.identity.fingerprint], 'the pairing is saved');
 
   const removedAt = Date.now();
   t.same(await c.request('pair-remove', { fingerprint: nb.identity.fingerprint }), { fingerprint: nb.identity.fingerprint });
-  t.ok(await eventually(() => !a.broker.stats().peers.includes(nb.identity.peerId) && a.mesh.peers().length === 0, 5000), 'b\'s sessions closed');
+  t.ok(await eventually(() => !a.broker!.stats().peers.includes(nb.identity.peerId) && a.mesh.peers().length === 0, 5000), 'b\'s sessions closed');
   t.ok(Date.now() - removedAt < 5000, `within 5 s (${Date.now() - removedAt} ms)`);
   t.ok(await eventually(() => b.mesh.peers().find((p) => p.peerId === na.identity.peerId)?.state !== 'connected', 5000), 'b is out');
   const refusedBefore = (await c.request<PeersResult>('peers')).refused.tls.unknown_peer ?? 0;
@@ -141,7 +141,7 @@ t.test('a second agent on the same state directory is refused and leaves nothing
   t.type(error, ControlSocketError);
   t.equal((error as ControlSocketError).code, 'in_use');
   t.ok(existsSync(controlSocketPath(na.stateDir)), 'the first agent\'s socket is untouched');
-  t.equal((await askAgent<IdentityResult>(na.stateDir, 'identity')).broker.port, na.port, 'and it still answers');
+  t.equal((await askAgent<IdentityResult>(na.stateDir, 'identity')).broker?.port, na.port, 'and it still answers');
 });
 
 t.test('discovery feeds the mesh: adverts in our zone link, other zones are ignored, lost mDNS peers are forgotten, static ones stay', async (t) => {

@@ -115,7 +115,7 @@ t.test('tonari pair --window --code FP=CODE pairs a knocking neighbour; --remove
 
   const remove = await tonari(['pair', '--state-dir', na.stateDir, '--remove', nb.identity.fingerprint]);
   t.equal(remove.code, 0, remove.stderr);
-  t.ok(await eventually(() => !a.broker.stats().peers.includes(nb.identity.peerId), 5000), 'b\'s session closed by the running agent');
+  t.ok(await eventually(() => !a.broker!.stats().peers.includes(nb.identity.peerId), 5000), 'b\'s session closed by the running agent');
   const list = await tonari(['pair', '--state-dir', na.stateDir, '--list']);
   t.match(list.stdout, nc.identity.fingerprint);
   t.notMatch(list.stdout, nb.identity.fingerprint);

@@ -8,7 +8,7 @@ const FP = 'ab'.repeat(32);
 function fakeTarget() {
   const calls: unknown[][] = [];
   const target: ControlTarget = {
-    identity: () => ({ peerId: 'tself', fingerprint: 'cd'.repeat(32), checkCode: '1234-5678-901', zone: 'default', broker: { host: '127.0.0.1', port: 1 }, local: null, discovery: 'off' }),
+    identity: () => ({ peerId: 'tself', fingerprint: 'cd'.repeat(32), checkCode: '1234-5678-901', zone: 'default', broker: { host: '127.0.0.1', port: 1 }, local: null, cluster: null, discovery: 'off' }),
     peers: () => { throw new Error('boom'); },
     openPairingWindow: (ms) => { calls.push(['open', ms]); return { closesAt: 1000 + ms }; },
     closePairingWindow: () => { calls.push(['close']); },

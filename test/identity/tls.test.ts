@@ -8,7 +8,7 @@ import { authorizeClient, connectPinned, PinError, peerFingerprint, tlsClientOpt
 
 function newIdentity(): AgentIdentity {
   const { privateKey } = generateKeyPairSync('ed25519');
-  return identityFromKey(privateKey, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), Date.now());
+  return identityFromKey(privateKey, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
 }
 
 const server = newIdentity();

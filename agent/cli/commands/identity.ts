@@ -13,14 +13,16 @@ export function resolveStateDir(option: string | undefined): string {
   return option ?? process.env.STATE_DIRECTORY?.split(':')[0] ?? DEFAULT_STATE_DIR;
 }
 
-const USAGE = `usage: tonari identity [--state-dir DIR] [--json]
+const USAGE = `usage: tonari identity [--state-dir DIR] [--json | --cert]
 
 Prints this agent's peer id, key fingerprint and check code, creating the
 identity key on first use. Neighbours pin the fingerprint; installers compare
 the check code when pairing.
 
   --state-dir DIR   state directory (default $STATE_DIRECTORY or ${DEFAULT_STATE_DIR})
-  --json            print one JSON object`;
+  --json            print one JSON object
+  --cert            print the agent's certificate (PEM), e.g. for the CA file of a
+                    shared broker in external-broker mode (mesh.broker)`;
 
 /** Exit status for an identity that cannot be used: a bad key is an installation problem. */
 export function identityExitCode(error: IdentityError): number {
@@ -30,7 +32,7 @@ export function identityExitCode(error: IdentityError): number {
 export async function identityCommand(argv: string[], io: CliIO): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { 'state-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+    args = parseArgs({ args: argv, options: { 'state-dir': { type: 'string' }, json: { type: 'boolean' }, cert: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
   } catch (error) {
     writeLine(io.stderr, `tonari identity: ${(error as Error).message}\n\n${USAGE}`);
     return EXIT.USAGE;
@@ -50,7 +52,9 @@ export async function identityCommand(argv: string[], io: CliIO): Promise<number
     return identityExitCode(error);
   }
   if (!existed) writeLine(io.stderr, `created a new identity key in ${join(stateDir, KEY_FILE)}`);
-  if (args.values.json) {
+  if (args.values.cert) {
+    io.stdout.write(identity.certPem);
+  } else if (args.values.json) {
     writeLine(io.stdout, JSON.stringify({ peerId: identity.peerId, fingerprint: identity.fingerprint, checkCode: identity.checkCode }));
   } else {
     writeLine(io.stdout, `peer id      ${identity.peerId}`);

@@ -37,6 +37,7 @@ export function peersTable(result: PeersResult): string[] {
     formatAge(row.lastSeenAgeMs), row.rttMs === null ? '-' : `${row.rttMs} ms`, counts(row.rejections),
   ];
   const lines: string[] = [`this agent ${result.self.peerId}, zone ${result.self.zone}`];
+  if (result.cluster) lines.push(`external broker ${result.cluster.host}:${result.cluster.port} (${result.cluster.state}); every neighbour is reached through it`);
   if (result.peers.length === 0) {
     lines.push('no neighbours yet: list them under trust.peers and mesh.peers, or pair with tonari pair --window 10m');
   } else {
