@@ -7,7 +7,7 @@
  * The TLS certificate is not stored: it is rebuilt from the key on every start, since
  * peers pin the key, not the certificate.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,12 +53,29 @@ export interface IdentityOptions {
   fs?: AtomicFs;
 }
 
-/** Builds the identity (names, certificate) of a private key; pure apart from the serial's randomness. */
-export function identityFromKey(privateKey: KeyObject, keyPem: string, now: number): AgentIdentity {
+/**
+ * When every identity certificate becomes valid (plus the one-day backdate). Fixed, so that
+ * the certificate is a pure function of the key.
+ */
+export const IDENTITY_CERT_EPOCH = Date.UTC(2024, 0, 2);
+
+/** The certificate serial of a key: the first 16 bytes of SHA-256 over "tonari-serial" and the raw key, made positive. */
+export function identitySerial(rawKey: Uint8Array): Buffer {
+  const serial = createHash('sha256').update('tonari-serial').update(rawKey).digest().subarray(0, 16);
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x01;
+  return serial;
+}
+
+/**
+ * Builds the identity (names, certificate) of a private key. Pure: the same key always gives
+ * the byte-identical certificate (fixed validity, serial from the key, deterministic Ed25519),
+ * so a shared broker's CA file can list it once (external-broker mode).
+ */
+export function identityFromKey(privateKey: KeyObject, keyPem: string): AgentIdentity {
   const raw = rawPublicKey(privateKey);
   const fingerprint = fingerprintOf(raw);
   const peerId = peerIdOf(raw);
-  const cert = selfSignedCertificate(privateKey, { commonName: peerId, now });
+  const cert = selfSignedCertificate(privateKey, { commonName: peerId, now: IDENTITY_CERT_EPOCH, serial: identitySerial(raw) });
   const identity = {
     peerId,
     fingerprint,
@@ -134,7 +151,7 @@ export async function loadOrCreateIdentity(stateDir: string, options: IdentityOp
 
   const existing = await readKeyFile(file);
   if (existing !== undefined) {
-    const identity = identityFromKey(parseKeyPem(existing, file), existing, clock.now());
+    const identity = identityFromKey(parseKeyPem(existing, file), existing);
     log.info({ peerId: identity.peerId, fingerprint: identity.fingerprint }, 'identity loaded');
     return identity;
   }
@@ -148,7 +165,7 @@ export async function loadOrCreateIdentity(stateDir: string, options: IdentityOp
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateIdentity(stateDir, options);
     throw new IdentityError('key_unreadable', `cannot write ${file}: ${(error as Error).message}`);
   }
-  const identity = identityFromKey(privateKey, pem, clock.now());
+  const identity = identityFromKey(privateKey, pem);
   log.info({ peerId: identity.peerId, fingerprint: identity.fingerprint, file }, 'identity created');
   return identity;
 }

@@ -70,7 +70,7 @@ t.test('serials are random; a given serial is encoded as given', async (t) => {
 });
 
 t.test('openssl parses the certificate field by field', async (t) => {
-  const identity = identityFromKey(createPrivateKey(FIXED_KEY_PEM), FIXED_KEY_PEM, NOW);
+  const identity = identityFromKey(createPrivateKey(FIXED_KEY_PEM), FIXED_KEY_PEM);
   const file = join(t.testdir(), 'c.pem');
   await writeFile(file, identity.certPem);
   const { stdout } = await run('openssl', ['x509', '-in', file, '-noout', '-text']);
@@ -78,7 +78,7 @@ t.test('openssl parses the certificate field by field', async (t) => {
   t.match(stdout, /Signature Algorithm: ED25519/);
   t.match(stdout, `Issuer: CN = ${FIXED_PEER_ID}`);
   t.match(stdout, `Subject: CN = ${FIXED_PEER_ID}`);
-  t.match(stdout, /Not Before: Jun 20 09:30:15 2026 GMT/);
+  t.match(stdout, /Not Before: Jan  1 00:00:00 2024 GMT/);
   t.match(stdout, /Not After : Dec 31 23:59:59 9999 GMT/);
   t.match(stdout, /X509v3 Basic Constraints: critical\s+CA:FALSE/);
   t.match(stdout, /X509v3 Key Usage: critical\s+Digital Signature\n/);
@@ -101,4 +101,14 @@ t.test('fingerprintOfCertificate refuses non-Ed25519 certificates', async (t) =>
 t.test('selfSignedCertificate checks its inputs', async (t) => {
   t.throws(() => selfSignedCertificate(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, { commonName: 'ta', now: NOW }), TypeError);
   t.throws(() => selfSignedCertificate(generateKeyPairSync('ed25519').privateKey, { commonName: 'not a label', now: NOW }), RangeError);
+});
+
+t.test('the identity certificate is a pure function of the key (a shared broker\'s CA file lists it once)', async (t) => {
+  const key = createPrivateKey(FIXED_KEY_PEM);
+  const a = identityFromKey(key, FIXED_KEY_PEM);
+  const b = identityFromKey(key, FIXED_KEY_PEM);
+  t.equal(a.certPem, b.certPem);
+  const other = generateKeyPairSync('ed25519').privateKey;
+  const c = identityFromKey(other, other.export({ type: 'pkcs8', format: 'pem' }) as string);
+  t.not(new X509Certificate(c.certPem).serialNumber, new X509Certificate(a.certPem).serialNumber, 'serials differ between keys');
 });
