@@ -139,8 +139,11 @@ export class NeighbourLink {
       });
     }, options);
     this.client = client;
+    let sessionBegan = false;
+    let failed = false;
     client.on('connect', () => {
       if (this.client !== client) return;
+      sessionBegan = true;
       this.attempt = 0;
       this.connects++;
       this.lastConnectedAt = clock.now();
@@ -167,9 +170,11 @@ export class NeighbourLink {
         this.pingSentAt = undefined;
       }
     });
-    client.on('error', (err) => { this.lastError = err.message; });
+    client.on('error', (err) => { failed = true; this.lastError = err.message; });
     client.on('close', () => {
       if (this.client !== client) return;
+      // A broker that does not trust our key completes TLS (the client certificate is checked after the handshake) and then just closes.
+      if (!sessionBegan && !failed) this.lastError = 'closed by the neighbour before the MQTT session began (does it trust this agent\'s key?)';
       this.dropClient();
       this.scheduleReconnect();
     });
@@ -188,7 +193,9 @@ export class NeighbourLink {
     if (this.current === 'stopped') return;
     this.setState('waiting');
     const delay = reconnectDelayMs(this.attempt++, this.options.backoff ?? DEFAULT_LINK_BACKOFF, (this.options.random ?? Math.random)());
-    this.options.log.debug({ peer: this.peerId, delayMs: delay, error: this.lastError }, 'neighbour link down; reconnecting later');
+    // The first failure of a streak at info, with its reason; the retries at debug.
+    const level = this.attempt === 1 ? 'info' : 'debug';
+    this.options.log[level]({ peer: this.peerId, delayMs: delay, error: this.lastError }, 'neighbour link down; reconnecting later');
     this.timer = this.options.clock.setTimer(() => {
       this.timer = undefined;
       if (this.current !== 'stopped') this.connect();
