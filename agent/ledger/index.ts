@@ -1,0 +1,46 @@
+export {
+  GENESIS_PREV,
+  LEDGER_FORMAT_VERSION,
+  LEDGER_KINDS,
+  LedgerRecordError,
+  MAX_KEY_LENGTH,
+  MAX_LINE_BYTES,
+  RECORD_SIGNING_PREFIX,
+  encodeRecord,
+  lineHash,
+  parseRecordLine,
+  recordSignatureProblem,
+  recordSigningBytes,
+  signRecord,
+  type JsonObject,
+  type LedgerKind,
+  type LedgerRecord,
+  type RecordSigner,
+  type UnsignedRecord,
+} from './record.js';
+export {
+  FILL_SIGNING_PREFIX,
+  contractBody,
+  contractProblems,
+  fillSignatureProblem,
+  fillSigningBytes,
+  signFill,
+  verifyFillSignature,
+  type ContractBody,
+  type FillSignature,
+} from './fill-signature.js';
+export { LedgerVerifier, formatFault, verifyLedgerBytes, type FaultKind, type LedgerFault, type SignatureCheck, type VerifyOptions, type VerifyReport } from './verify.js';
+export {
+  LEDGER_FILE,
+  Ledger,
+  LedgerConflictError,
+  LedgerDamagedError,
+  readLedgerFile,
+  realLedgerIo,
+  verifyLedgerFile,
+  type LedgerFileReport,
+  type LedgerIo,
+  type LedgerOptions,
+  type LedgerState,
+} from './ledger.js';
+export { CSV_HEADER, exportRow, ledgerCsv } from './export.js';
