@@ -94,6 +94,8 @@ export class GuardedConnection extends Duplex {
   constructor(readonly socket: Socket, private readonly options: GuardedConnectionOptions) {
     super({ allowHalfOpen: false });
     this.scanner = new FixedHeaderScanner(options.maxPacketBytes);
+    // MQTT is request/response: Nagle's delay against the peer's delayed ACK costs ~40 ms a message.
+    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.push(null));
     socket.on('error', (err) => this.destroy(err));
@@ -135,6 +137,11 @@ export class GuardedConnection extends Duplex {
     }
     if (this.socket.write(chunk)) callback();
     else this.socket.once('drain', () => callback());
+  }
+
+  /** mqtt-packet writes one packet in several small pieces: one write (one TLS record) for all of them. */
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this._write(Buffer.concat(chunks.map((c) => c.chunk)), 'binary', callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
