@@ -233,7 +233,8 @@ function reject(reason: RejectReason, detail: string, verified?: string): Verdic
 
 const keyCache = new Map<string, KeyObject>();
 
-function publicKeyObject(raw: Uint8Array): KeyObject {
+/** The KeyObject of a raw Ed25519 public key (cached: verification is the hot path). */
+export function publicKeyObject(raw: Uint8Array): KeyObject {
   const x = Buffer.from(raw).toString('base64url');
   let key = keyCache.get(x);
   if (!key) {
