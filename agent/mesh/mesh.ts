@@ -136,6 +136,11 @@ export class Mesh {
     return this.options.identity.peerId;
   }
 
+  /** The raw key of a peer whose key we hold and trust (and our own), for objects signed outside envelopes. */
+  keyOf(peerId: string): Buffer | undefined {
+    return this.keys.get(peerId);
+  }
+
   onEnvelope(handler: EnvelopeHandler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
