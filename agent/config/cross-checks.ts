@@ -5,6 +5,7 @@
 import { formatKeyPath, type Problem } from './errors.js';
 import { isRecord } from './problems.js';
 import { writablePointProblem } from '../devices/sunspec/write.js';
+import { MARKET_DEFAULTS } from './schema.js';
 
 const DEFAULT_PROVIDES_GRID = true;
 
@@ -12,7 +13,7 @@ export function crossCheck(data: unknown): Problem[] {
   if (!isRecord(data)) return [];
   const links = data.links === undefined ? {} : isRecord(data.links) ? data.links : undefined;
   const devices = isRecord(data.devices) ? data.devices : {};
-  const problems: Problem[] = [];
+  const problems: Problem[] = [...marketProblems(data.market)];
   let gridDevice: string | undefined;
 
   for (const [name, device] of Object.entries(devices)) {
@@ -55,4 +56,30 @@ export function crossCheck(data: unknown): Problem[] {
     }
   }
   return problems;
+}
+
+const isPrice = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 100_000;
+
+/**
+ * market.sellFloorSenPerKWh <= market.buyCapSenPerKWh. Reported at the floor when the file
+ * sets it, else at the cap (one of them is in the file when they conflict); a value that
+ * is itself invalid is left to the schema's message.
+ */
+function marketProblems(market: unknown): Problem[] {
+  if (!isRecord(market)) return [];
+  const floor = market.sellFloorSenPerKWh ?? MARKET_DEFAULTS.sellFloorSenPerKWh;
+  const cap = market.buyCapSenPerKWh ?? MARKET_DEFAULTS.buyCapSenPerKWh;
+  if (!isPrice(floor) || !isPrice(cap) || floor <= cap) return [];
+  if (market.sellFloorSenPerKWh !== undefined) {
+    return [{
+      path: ['market', 'sellFloorSenPerKWh'],
+      anchor: 'value',
+      message: `expected at most market.buyCapSenPerKWh (${cap}), got ${floor}: the lowest selling price must not exceed the highest buying price`,
+    }];
+  }
+  return [{
+    path: ['market', 'buyCapSenPerKWh'],
+    anchor: 'value',
+    message: `expected at least market.sellFloorSenPerKWh (${floor}), got ${cap}: the highest buying price must not be below the lowest selling price`,
+  }];
 }

@@ -309,6 +309,57 @@ const trustSchema = mapping({
     .describe('The installer\'s allow-list: neighbours trusted without pairing.'),
 });
 
+/** Defaults of the market section that a cross-check needs when a key is left out. */
+export const MARKET_DEFAULTS = { sellFloorSenPerKWh: 1000, buyCapSenPerKWh: 2500 } as const;
+/** Largest price or fee in sen/kWh (as in an order). */
+const MAX_SEN_PER_KWH = 100_000;
+
+const price = (byDefault: number, what: string) => integer(0, MAX_SEN_PER_KWH).default(byDefault).describe(what);
+
+const marketBatterySchema = mapping({
+  reserveSocPct: decimal(0, 100).default(20)
+    .describe('State of charge (%) the battery keeps for the household: never discharged below it, never offered.'),
+  maySell: z.boolean(expected('expected true or false')).default(false)
+    .describe('Offer battery energy to the neighbours (only what the forecast PV refills without the household buying more; needs maxPowerW). false: only PV surplus the battery does not take is offered.'),
+  capacityWh: integer(0, 1_000_000).optional()
+    .describe('Usable battery capacity in Wh. Leave out to use what the devices report; 0 means no battery.'),
+  maxPowerW: integer(1, 1_000_000).optional()
+    .describe('Largest charge and discharge power of the battery in W. Leave out to use what the devices report.'),
+});
+
+const marketSchema = mapping({
+  enabled: z.boolean(expected('expected true or false')).default(true)
+    .describe('Trade with the neighbours: post orders from the forecast, clear, settle.'),
+  slotMinutes: oneOfNumbers([15, 30, 60]).default(30)
+    .describe('Length of a trading slot in minutes (30: the Japanese settlement interval and JEPX product). The same on every peer.'),
+  openSlots: integer(1, 192).default(48).describe('How many slots ahead are open for orders.'),
+  gateClosure: duration(0, 6 * 3_600_000).prefault('5m')
+    .describe('How long before a slot starts its order book closes and it is cleared.'),
+  timeZone: z.string(expected('expected an IANA time zone such as Asia/Tokyo'))
+    .refine(isTimeZone, expected('expected an IANA time zone such as Asia/Tokyo')).default('Asia/Tokyo')
+    .describe('IANA time zone of the community\'s slot calendar (slots start at :00/:30 of its clock). The same on every peer.'),
+  sellFloorSenPerKWh: price(MARKET_DEFAULTS.sellFloorSenPerKWh,
+    'Lowest price this agent sells at, sen/kWh (100 sen = 1 yen), after its wheeling fee. At most buyCapSenPerKWh.'),
+  buyCapSenPerKWh: price(MARKET_DEFAULTS.buyCapSenPerKWh, 'Highest price this agent buys at, sen/kWh, including its wheeling fee.'),
+  wheelingFeeSenPerKWh: price(0,
+    'Network (wheeling) fee this agent bears on each of its orders, sen/kWh; 0 behind one meter or on a private line.'),
+  safetyMarginPct: decimal(0, 90).default(10)
+    .describe('Share of the forecast surplus (%) held back from offers, so the agent does not promise what it cannot deliver.'),
+  battery: marketBatterySchema.prefault({}).describe('How the home battery takes part in trading.'),
+  utility: mapping({
+    retailSenPerKWh: price(3000, 'What buying from the utility costs, sen/kWh: the buyer\'s fallback and the savings baseline.'),
+    buybackSenPerKWh: price(850, 'What the utility pays for exported surplus, sen/kWh: the seller\'s fallback and the savings baseline.'),
+  }).prefault({}).describe('The utility tariff, for fallbacks and savings baselines.'),
+  settlement: mapping({
+    toleranceWh: integer(0, 1_000_000).default(50)
+      .describe('How far the seller\'s and the buyer\'s metered share of one contract may differ, Wh, before it is flagged disputed (the larger of this and tolerancePct applies).'),
+    tolerancePct: decimal(0, 100).default(5)
+      .describe('The same as a share of the contracted energy, % (the larger of this and toleranceWh applies).'),
+    readingTimeout: duration(60_000, 48 * 3_600_000).prefault('2h')
+      .describe('How long after a slot ends missing meter readings are awaited (the contract is provisional meanwhile); then it settles by timeout and a party that did not report bears it.'),
+  }).prefault({}).describe('Settling contracts against metered energy.'),
+});
+
 export const configSchema = mapping({
   household: householdSchema.prefault({}).describe('Who and where this household is.'),
   stateDir: nonEmptyText('a directory path').default('/var/lib/tonari')
@@ -321,6 +372,7 @@ export const configSchema = mapping({
   simulator: simulatorSchema.prefault({}).describe('The simulated household used when no devices are configured.'),
   mesh: meshSchema.prefault({}).describe('The neighbour mesh: embedded broker, mDNS discovery, static neighbours.'),
   trust: trustSchema.prefault({}).describe('Whom this agent trusts besides the neighbours paired with `tonari pair`.'),
+  market: marketSchema.prefault({}).describe('Trading with the neighbours: slots, prices, battery, utility tariff, settlement.'),
 }).describe('tonari configuration (tonari.yaml)');
 
 /** The parsed configuration: defaults filled in, durations in milliseconds. */
@@ -344,3 +396,5 @@ export type SimulatorConfig = Config['simulator'];
 export type MeshConfig = Config['mesh'];
 export type StaticPeerConfig = MeshConfig['peers'][number];
 export type TrustConfig = Config['trust'];
+export type MarketConfig = Config['market'];
+export type MarketBatteryConfig = MarketConfig['battery'];

@@ -99,5 +99,29 @@ mesh:
 # from their own \`tonari identity\`.
 trust:
   peers: []                   # - { fingerprint: <64 hex>, name: Suzuki }
+
+# Trading with the neighbours. Prices are in sen per kWh (100 sen = 1 yen).
+market:
+  enabled: true
+  slotMinutes: 30             # 15, 30 or 60; the same on every peer
+  openSlots: 48               # slots ahead open for orders
+  gateClosure: 5m             # a slot's book closes this long before it starts
+  timeZone: Asia/Tokyo        # the community's slot calendar; the same on every peer
+  sellFloorSenPerKWh: 1000    # never sell below 10 yen (the utility buys surplus at about 8.5)
+  buyCapSenPerKWh: 2500       # never buy above 25 yen (the utility sells at about 30)
+  wheelingFeeSenPerKWh: 0     # network fee this agent bears per kWh; 0 behind one meter
+  safetyMarginPct: 10         # share of the forecast surplus held back
+  battery:
+    reserveSocPct: 20         # kept for the household, never offered
+    maySell: false            # true: offer battery energy that tomorrow's sun refills
+    # capacityWh: 10000       # leave out to use what the devices report
+    # maxPowerW: 5000
+  utility:                    # fallbacks and the savings baseline
+    retailSenPerKWh: 3000
+    buybackSenPerKWh: 850
+  settlement:
+    toleranceWh: 50           # the two meters may differ by 50 Wh or 5 % of a contract
+    tolerancePct: 5           #   (the larger) before it is flagged disputed
+    readingTimeout: 2h        # how long missing readings are awaited before settling without them
 `;
 }
