@@ -8,6 +8,7 @@ import { buildDevices, type DeviceSetup } from './devices.js';
 import type { LinkStats } from '../devices/modbus/index.js';
 import { stateFields, summarize } from './summary.js';
 import type { NeighboursOptions, RunningNeighbours } from './neighbours.js';
+import type { MarketOptions, RunningMarket } from './market.js';
 
 export interface AgentOptions {
   clock: Clock;
@@ -19,6 +20,8 @@ export interface AgentOptions {
   onState?: (state: HouseholdState) => void;
   /** Meet the neighbours (when `mesh.enabled`): identity, broker, discovery, mesh, control socket. Off when absent. */
   neighbours?: Omit<NeighboursOptions, 'clock' | 'log'>;
+  /** Market tuning (tests); the market runs when the neighbours do and `market.enabled`. */
+  market?: Pick<MarketOptions, 'replanMs' | 'tickMs'>;
 }
 
 export interface RunningAgent {
@@ -26,6 +29,7 @@ export interface RunningAgent {
   devices: DeviceSetup;
   simulator: RunningSimulator | undefined;
   neighbours: RunningNeighbours | undefined;
+  market: RunningMarket | undefined;
   stop(): Promise<void>;
 }
 
@@ -52,6 +56,20 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       throw error;
     }
   }
+  let market: RunningMarket | undefined;
+  if (neighbours && config.market.enabled) {
+    const { startMarket } = await import('./market.js');
+    try {
+      // The simulated household's equipment; real devices do not report their sizes yet (set market.battery).
+      const equipment = simulator ? { pvPeakW: config.simulator.pvWp, batteryWh: config.simulator.batteryWh, batteryMaxPowerW: 3000 } : {};
+      market = await startMarket(config, { ...options.market, clock, log, identity: neighbours.identity, mesh: neighbours.mesh, equipment });
+    } catch (error) {
+      await neighbours.stop();
+      await devices.close();
+      await simulator?.close();
+      throw error;
+    }
+  }
   let lastStatusAt = -Infinity;
   const poller = new Poller({
     devices: devices.devices,
@@ -70,14 +88,16 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       } else {
         log.debug({ household: fields, ...simulated }, line);
       }
+      market?.onState(state);
       options.onState?.(state);
     },
   });
   poller.start();
   log.info({ devices: devices.devices.map((d) => d.name), links: devices.links.map((l) => l.name), intervalMs: effective.poll.interval }, 'tonari running');
   return {
-    poller, devices, simulator, neighbours,
+    poller, devices, simulator, neighbours, market,
     async stop() {
+      await market?.stop();
       await neighbours?.stop();
       await poller.stop();
       await devices.close();

@@ -53,6 +53,8 @@ export interface MeterReading {
   exportedWh: number;
   /** Energy it imported, Wh. */
   importedWh: number;
+  /** When the owner signed it (its clock), ms. */
+  at: number;
 }
 
 export interface SignedReading {
@@ -427,7 +429,7 @@ export class MarketSession {
       if (book.contracts.size > 0) {
         const meter = this.options.meterFor?.(book.slot);
         if (meter) {
-          const reading: MeterReading = { peerId: this.self, slot: book.slot, slotMinutes: this.options.slotMinutes, exportedWh: meter.exportedWh, importedWh: meter.importedWh };
+          const reading: MeterReading = { peerId: this.self, slot: book.slot, slotMinutes: this.options.slotMinutes, exportedWh: meter.exportedWh, importedWh: meter.importedWh, at: this.options.clock.now() };
           const signed: SignedReading = { reading, sig: signValue('meter', reading, this.options.identity.privateKey) };
           book.readings.set(this.self, signed);
           await this.sendSafely(() => this.options.transport.publish(METER_KIND, signed as unknown as Record<string, unknown>));
