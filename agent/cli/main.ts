@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   pair: { summary: 'pair with neighbours (--window on the running agent), list or remove them', load: async () => (await import('./commands/pair.js')).pairCommand },
   peers: { summary: 'list the running agent\'s neighbours: link state, address, last seen, RTT, drops', load: async () => (await import('./commands/peers.js')).peersCommand },
   ledger: { summary: 'verify the signed hash chain of the trade ledger, or export it as CSV', load: async () => (await import('./commands/ledger.js')).ledgerCommand },
+  trades: { summary: 'list this agent\'s contracts and how they settled, from its ledger', load: async () => (await import('./commands/trades.js')).tradesCommand },
 };
 
 function usage(io: CliIO): void {

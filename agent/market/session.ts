@@ -84,6 +84,8 @@ export interface MarketSessionOptions {
   reconcileMs?: number;
   /** How long after the slot ends the meter reading is published. Default 60 s. */
   meterDelayMs?: number;
+  /** How long after the slot ends the counterparties' readings are awaited before settling with what is there. Default 2 h. */
+  readingTimeoutMs?: number;
   /** How often an unanswered countersignature is sent again. Default 10 s. */
   resendMs?: number;
   /** The household's grid energy during a slot, once it is over; undefined if unknown. */
@@ -441,7 +443,8 @@ export class MarketSession {
     if (!book.delivered && book.meterSent) {
       const counterparties = new Set([...book.contracts.values()].map((c) => (c.fill.seller === this.self ? c.fill.buyer : c.fill.seller)));
       const complete = [...counterparties].every((p) => book.readings.has(p)) && book.readings.has(this.self);
-      if (complete || book.contracts.size === 0) {
+      const timedOut = now >= end + (this.options.readingTimeoutMs ?? 2 * 3_600_000);
+      if (complete || book.contracts.size === 0 || timedOut) {
         book.delivered = true;
         if (book.contracts.size > 0) await this.options.onDelivered?.(book.slot, [...book.contracts.values()], [...book.readings.values()]);
       }

@@ -14,7 +14,20 @@ import { ManualClock } from '../../agent/core/clock.js';
 import { silentLogger } from '../../agent/core/log.js';
 import type { HouseholdState } from '../../agent/household/state.js';
 import { LEDGER_FILE, readLedgerFile, verifyLedgerFile } from '../../agent/ledger/index.js';
+import { PassThrough } from 'node:stream';
+import { tradesCommand } from '../../agent/cli/commands/trades.js';
 import { eventually, makeNodes, nodeConfig, removeNodes, type Node } from './helpers.js';
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  const code = await tradesCommand(argv, { stdout, stderr, isTTY: false });
+  return { code, out, err };
+}
 
 const SLOT_MS = 30 * 60_000;
 const SLOT = Date.UTC(2026, 5, 21, 3, 0, 0); // 12:00 in Tokyo
@@ -90,4 +103,15 @@ t.test('three agents trade over the mesh: contracts in both ledgers, settled aft
     const report = await verifyLedgerFile(ledgerOf(r), { signatures: 'all' });
     t.notOk(report.damaged, `${r.node.name}'s ledger verifies`);
   }
+
+  const trades = await cli(['--state-dir', b.node.stateDir, '--json']);
+  t.equal(trades.code, 0, trades.err);
+  const rows = JSON.parse(trades.out) as { side: string; counterparty: string; energyWh: number; status: string; deliveredWh: number; amountMillisen: number; priceSenPerKWh: number }[];
+  t.equal(rows.length, 1, 'tonari trades lists b\'s one contract');
+  t.match(rows[0], { side: 'buy', counterparty: a.n.identity.peerId, energyWh: 1500, status: 'settled', deliveredWh: 1500 });
+  t.equal(rows[0]!.amountMillisen, -1500 * rows[0]!.priceSenPerKWh, 'b paid delivered × price');
+  const table = await cli(['--state-dir', a.node.stateDir]);
+  t.match(table.out, /SLOT \(UTC\)\s+SIDE/);
+  t.equal(table.out.trim().split('\n').length, 3, 'a header and a\'s two contracts');
+  t.equal((await cli(['--state-dir', join(a.node.stateDir, 'nowhere')])).code, 66, 'no ledger: exit 66');
 });
