@@ -2,12 +2,12 @@
  * Helpers for the discovery system tests: build dist/ when stale, run the
  * fixture agent in a namespace and wait for the JSON events it prints.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { fingerprintOf, peerIdOf } from '../../agent/identity/peer-id.js';
+import { ensureDistFresh } from '../helpers/build.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = path.join(ROOT, 'test/discovery/fixtures');
@@ -15,52 +15,9 @@ export const AGENT_FIXTURE = path.join(FIXTURES, 'agent-advert.mjs');
 
 const SOURCES = ['agent/discovery', 'agent/identity', 'agent/core'];
 
-function stale(): string | undefined {
-  for (const dir of SOURCES) {
-    for (const file of readdirSync(path.join(ROOT, dir))) {
-      if (!file.endsWith('.ts')) continue;
-      const src = path.join(ROOT, dir, file);
-      const out = path.join(ROOT, 'dist', dir, file.replace(/\.ts$/, '.js'));
-      if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) return src;
-    }
-  }
-  return undefined;
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Compiles with tsconfig.build.json if dist/ is older than the sources the fixtures import. Throws if still stale. */
+/** Compiles dist/ when the discovery sources are newer than it (the fixture agent runs compiled). */
 export function ensureBuilt(): void {
-  if (stale() === undefined) return;
-  mkdirSync(path.join(ROOT, 'dist'), { recursive: true });
-  const lock = path.join(ROOT, 'dist', '.discovery-build.lock');
-  const deadline = Date.now() + 180_000;
-  let fd: number | undefined;
-  while (fd === undefined) {
-    try {
-      fd = openSync(lock, 'wx');
-    } catch {
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 300_000) unlinkSync(lock);
-      } catch {
-        // gone meanwhile
-      }
-      if (Date.now() > deadline) throw new Error('timed out waiting for another build');
-      sleepSync(500);
-      if (stale() === undefined) return;
-    }
-  }
-  try {
-    if (stale() === undefined) return;
-    const res = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
-    const still = stale();
-    if (still !== undefined) throw new Error(`build left ${still} stale (tsc ${res.status}): ${res.stdout}${res.stderr}`);
-  } finally {
-    closeSync(fd);
-    unlinkSync(lock);
-  }
+  ensureDistFresh(SOURCES);
 }
 
 export interface Identity {

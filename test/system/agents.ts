@@ -4,83 +4,21 @@
  * directory and configuration file, observed through what an operator sees: the
  * CLI (`tonari identity`, `tonari peers`) and the agent's pino JSON log.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NeighbourRow } from '../../agent/control/protocol.js';
 import { LineProc, type Json } from '../discovery/helpers.js';
+import { ensureDistFresh } from '../helpers/build.js';
 import type { LanHost } from './netns.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'dist/agent/cli/bin.js');
 
-/** Shared with test/discovery/helpers.ts, so that parallel suites never run tsc at once. */
-const BUILD_LOCK = path.join(ROOT, 'dist', '.discovery-build.lock');
-const SOURCES = ['agent', 'broker'];
-
-function staleIn(dir: string): string | undefined {
-  for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-    const rel = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      const found = staleIn(rel);
-      if (found !== undefined) return found;
-      continue;
-    }
-    if (!entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
-    const out = path.join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'));
-    if (!existsSync(out) || statSync(out).mtimeMs < statSync(path.join(ROOT, rel)).mtimeMs) return rel;
-  }
-  return undefined;
-}
-
-function stale(): string | undefined {
-  for (const dir of SOURCES) {
-    const found = staleIn(dir);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/**
- * Compiles (tsconfig.build.json) when dist/ is older than agent/ or broker/, so the
- * test never runs a stale CLI. tsc's exit status is not trusted on its own (it emits
- * even when an unrelated file fails to type-check; `npm test` type-checks anyway):
- * what counts is that nothing is stale afterwards.
- */
+/** Compiles dist/ when it is older than agent/ or broker/, so the test never runs a stale CLI. */
 export function ensureCliBuilt(): void {
-  if (stale() === undefined) return;
-  mkdirSync(path.dirname(BUILD_LOCK), { recursive: true });
-  const deadline = Date.now() + 180_000;
-  let fd: number | undefined;
-  while (fd === undefined) {
-    try {
-      fd = openSync(BUILD_LOCK, 'wx');
-    } catch {
-      try {
-        if (Date.now() - statSync(BUILD_LOCK).mtimeMs > 300_000) unlinkSync(BUILD_LOCK);
-      } catch {
-        // gone meanwhile
-      }
-      if (Date.now() > deadline) throw new Error('timed out waiting for another build');
-      sleepSync(500);
-      if (stale() === undefined) return;
-    }
-  }
-  try {
-    if (stale() === undefined) return;
-    const res = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
-    const still = stale();
-    if (still !== undefined) throw new Error(`build left ${still} stale (tsc ${res.status}): ${res.stdout}${res.stderr}`);
-  } finally {
-    closeSync(fd);
-    unlinkSync(BUILD_LOCK);
-  }
+  ensureDistFresh(['agent', 'broker']);
 }
 
 export interface CliResult {
