@@ -44,15 +44,7 @@ export interface Strategy {
 export const DEFAULT_MIN_ORDER_WH = 100;
 
 /** An order as the strategy wants it: Order without owner, revision and id (the session adds those). */
-export interface DesiredOrder {
-  slot: SlotStart;
-  slotMinutes: number;
-  side: Side;
-  energyWh: number;
-  limitSenPerKWh: number;
-  feeSenPerKWh: number;
-  zone: string;
-}
+export type DesiredOrder = Omit<Order, 'id' | 'owner' | 'rev'>;
 
 export function desiredOrders(forecast: readonly SlotForecast[], strategy: Strategy): DesiredOrder[] {
   const min = Math.max(1, strategy.minOrderWh);
