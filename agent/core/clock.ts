@@ -90,9 +90,13 @@ export class ManualClock implements Clock {
 export class ScaledClock implements Clock {
   private readonly realStart: number;
 
-  constructor(private readonly startMs: number, private readonly speed: number, private readonly base: Clock = systemClock) {
+  /**
+   * `realStartMs`: the base clock's instant at which this clock reads `startMs` (default: now).
+   * Processes given the same pair share one timeline.
+   */
+  constructor(private readonly startMs: number, private readonly speed: number, private readonly base: Clock = systemClock, realStartMs?: number) {
     if (!(speed > 0)) throw new RangeError(`speed must be > 0, got ${speed}`);
-    this.realStart = base.now();
+    this.realStart = realStartMs ?? base.now();
   }
 
   now(): number {

@@ -13,7 +13,7 @@ import { createLogger } from '../../core/log.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
 import { identityExitCode } from './identity.js';
 
-const HELP = `usage: tonari run [--config FILE] [--demo] [--once [--json]]
+const HELP = `usage: tonari run [--config FILE] [--demo] [--once [--json]] [--speed N [--sim-start T] [--real-start MS]]
 
 Runs the agent: reads the configured devices every poll interval and logs
 the household state. With no devices configured it reads a simulated household.
@@ -26,6 +26,13 @@ mDNS discovery, the mesh, and the control socket for \`tonari peers\` and \`tona
   --once          poll until every value is read once, print the household state, exit
                   (devices only: the mesh is not started)
   --json          with --once: print the state as one JSON object
+  --speed N       simulated households only: run the whole agent (household, mesh, market)
+                  on a clock N times faster than real time
+  --sim-start T   with --speed: the simulated time (ISO 8601, or ms since the epoch) at
+                  --real-start (default: now)
+  --real-start MS with --speed: the real instant, ms since the epoch, at which the simulated
+                  clock reads --sim-start (default: now). Agents given the same three values
+                  share one timeline, so they can trade on it.
 `;
 
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
@@ -33,7 +40,10 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   try {
     args = parseArgs({
       args: argv,
-      options: { config: { type: 'string' }, demo: { type: 'boolean' }, once: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string' }, demo: { type: 'boolean' }, once: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        speed: { type: 'string' }, 'sim-start': { type: 'string' }, 'real-start': { type: 'string' },
+      },
       strict: true,
     });
   } catch (err) {
@@ -57,12 +67,21 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   }
   if (args.values.demo) config = demoConfig(config, { cwd: process.cwd(), keepStateDir: args.values.config !== undefined });
 
+  const timeline = sharedTimeline(args.values, Date.now());
+  if (typeof timeline === 'string') {
+    writeLine(io.stderr, `tonari run: ${timeline}`);
+    return EXIT.USAGE;
+  }
+  if (timeline && Object.keys(config.devices).length > 0) {
+    writeLine(io.stderr, 'tonari run: --speed runs simulated households only; this configuration has devices');
+    return EXIT.USAGE;
+  }
   const log = createLogger({ level: args.values.once ? 'warn' : config.log.level });
-  const clock: Clock = systemClock;
+  const clock: Clock = timeline ?? systemClock;
   let agent;
   try {
     agent = await startAgent(config, {
-      clock, log, statusEveryMs: args.values.demo ? 0 : 60_000, simulatorClock: simulatorClock(config, args.values.demo === true),
+      clock, log, statusEveryMs: args.values.demo ? 0 : 60_000, simulatorClock: timeline ?? simulatorClock(config, args.values.demo === true),
       ...(args.values.once ? {} : { neighbours: {} }),
     });
   } catch (err) {
@@ -136,6 +155,25 @@ async function waitForCompleteState(poller: import('../../devices/poller.js').Po
     if (state && (complete || clock.now() >= until)) return state;
     await clock.sleep(100);
   }
+}
+
+/** The accelerated clock of --speed/--sim-start/--real-start, undefined without --speed, or what is wrong. */
+export function sharedTimeline(values: { speed?: string | undefined; 'sim-start'?: string | undefined; 'real-start'?: string | undefined }, now: number): ScaledClock | undefined | string {
+  if (values.speed === undefined) {
+    return values['sim-start'] !== undefined || values['real-start'] !== undefined ? '--sim-start and --real-start need --speed' : undefined;
+  }
+  const speed = Number(values.speed);
+  if (!(speed >= 1 && speed <= 10_000)) return `--speed must be a number from 1 to 10000, got ${values.speed}`;
+  const instant = (text: string | undefined, name: string): number | string => {
+    if (text === undefined) return now;
+    const value = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+    return Number.isFinite(value) ? value : `${name} must be an ISO 8601 time or ms since the epoch, got ${text}`;
+  };
+  const simStart = instant(values['sim-start'], '--sim-start');
+  if (typeof simStart === 'string') return simStart;
+  const realStart = instant(values['real-start'], '--real-start');
+  if (typeof realStart === 'string') return realStart;
+  return new ScaledClock(simStart, speed, systemClock, realStart);
 }
 
 /**
