@@ -15,7 +15,8 @@ import { silentLogger } from '../../agent/core/log.js';
 import { identityFromKey, type AgentIdentity } from '../../agent/identity/key-store.js';
 import { Ledger, verifyLedgerFile } from '../../agent/ledger/index.js';
 import { MemoryBus } from '../../agent/market/bus.js';
-import { FILL_SIGN_KIND, MarketSession } from '../../agent/market/session.js';
+import { FILL_SIGN_KIND, MarketSession, type ContractRecord, type SignedReading } from '../../agent/market/session.js';
+import { settleSlot } from '../../agent/market/settlement.js';
 import type { Side } from '../../agent/market/types.js';
 
 const SLOT_MS = 30 * 60_000;
@@ -35,7 +36,10 @@ interface Agent {
   file: string;
 }
 
-async function community(n: number, options: { loss?: number; duplicate?: number; seed?: number } = {}) {
+interface Delivered { slot: number; contracts: ContractRecord[]; readings: SignedReading[] }
+
+async function community(n: number, options: { loss?: number; duplicate?: number; seed?: number; meters?: ({ exportedWh: number; importedWh: number } | undefined)[] } = {}) {
+  const delivered = new Map<string, Delivered[]>();
   const dir = mkdtempSync(join(tmpdir(), 'tn-market-'));
   const clock = new ManualClock(SLOT - 60 * 60_000);
   let state = options.seed ?? 1;
@@ -54,7 +58,11 @@ async function community(n: number, options: { loss?: number; duplicate?: number
     const transport = bus.join(identity.peerId, (type, from, body) => session.receive(type, from, body));
     session = new MarketSession({
       identity, transport, keyOf: (id) => keys.get(id), ledger, clock, log: silentLogger(),
-      slotMinutes: 30, gateMs: GATE_MS, reconcileMs: RECONCILE_MS, meterDelayMs: 60_000, resendMs: 10_000,
+      slotMinutes: 30, gateMs: GATE_MS, reconcileMs: RECONCILE_MS, meterDelayMs: 60_000, resendMs: 10_000, readingTimeoutMs: 3_600_000,
+      meterFor: () => options.meters?.[i],
+      onDelivered: (slot, contracts, readings) => {
+        delivered.set(identity.peerId, [...(delivered.get(identity.peerId) ?? []), { slot, contracts, readings }]);
+      },
     });
     agents.push({ identity, ledger, session, file });
   }
@@ -78,7 +86,7 @@ async function community(n: number, options: { loss?: number; duplicate?: number
     for (const a of agents) await a.ledger.close();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { agents, bus, clock, step, runToSlot, cleanup, keys, crash };
+  return { agents, bus, clock, step, runToSlot, cleanup, keys, crash, delivered };
 }
 
 const order = (side: Side, energyWh: number, limitSenPerKWh: number) => ({ side, energyWh, limitSenPerKWh, feeSenPerKWh: 0, zone: 'default' });
@@ -215,4 +223,27 @@ t.test('under random books and message loss: no over-commitment, no duplicate, b
       }
     },
   ), { numRuns: 25 });
+});
+
+t.test('a seller lying about its meter: the contract is disputed and pays nothing beyond what the buyer\'s meter supports', async (t) => {
+  // The seller signs a reading of full export; in truth the buyer imported nothing.
+  const c = await community(2, { meters: [{ exportedWh: 1000, importedWh: 0 }, { exportedWh: 0, importedWh: 0 }] });
+  t.teardown(c.cleanup);
+  const [a, b] = c.agents as [Agent, Agent];
+  await a.session.placeOrder(SLOT, order('sell', 1000, 1000));
+  await b.session.placeOrder(SLOT, order('buy', 1000, 2000));
+  await c.runToSlot();
+  t.equal(a.session.contracts().length, 1);
+  while (c.clock.now() < SLOT + SLOT_MS + 2 * 60_000) await c.step(10_000);
+  const seen = c.delivered.get(b.identity.peerId)?.[0];
+  t.ok(seen, 'the buyer has both readings');
+  t.equal(seen!.readings.length, 2);
+  const result = settleSlot({
+    slot: SLOT, slotMinutes: 30, nowMs: c.clock.now(), tariff: { retailSenPerKWh: 3000, buybackSenPerKWh: 850 },
+    contracts: seen!.contracts.map((k) => ({ ...k.fill, id: k.id })), readings: seen!.readings.map((r) => r.reading),
+  });
+  t.equal(result.contracts[0]?.status, 'disputed');
+  t.equal(result.contracts[0]?.deliveredWh, 0);
+  t.equal(result.contracts[0]?.paymentMillisen, 0, 'the buyer pays nothing for energy its meter never saw');
+  for (const x of c.agents) t.notOk((await verifyLedgerFile(x.file, { signatures: 'all' })).damaged);
 });
