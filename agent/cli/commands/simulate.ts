@@ -4,13 +4,36 @@ import { createLogger } from '../../core/log.js';
 import { startSimulator } from '../../sim/simulator.js';
 import { parseQuirks, QUIRK_DESCRIPTIONS, QUIRKS, type Quirk } from '../../sim/sunspec/layout.js';
 import type { ModbusTransportOptions } from '../../sim/server/index.js';
+import { communityReport, formatReport } from '../../market/community/report.js';
+import { runCommunity, type LedgerMode } from '../../market/community/runner.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
 
 const HELP = `usage: tonari simulate [--host 127.0.0.1] [--port PORT] [--rtu-over-tcp] [options]
        tonari simulate --serial PATH [--baud BAUD] [options]
+       tonari simulate --households N [--days D] [--seed S] [--loss P] [--json] [community options]
 
 Serves a simulated household (a SunSpec hybrid inverter with battery and a
 grid meter) over Modbus TCP, RTU over TCP, or RTU on a serial port.
+
+With --households, runs a community of N simulated households instead: the
+real forecast, strategy, market protocol, clearing, settlement and ledgers over
+an in-memory transport on a virtual clock, and reports energy traded locally,
+self-sufficiency, savings against the utility-only bill, peak import, welfare
+against the central optimum, messages per contract and clearing time.
+
+  --households N  community size (2 to 5000)
+  --days D        simulated days (default 1)
+  --seed N        households, weather and message-loss seed (default 1)
+  --loss P        probability that one message delivery is lost (default 0)
+  --json          print one JSON object instead of the table
+  --start DATE    first simulated day, YYYY-MM-DD local (default 2026-05-01)
+  --open-slots N  slots ahead open for orders (default 48)
+  --state-dir DIR keep the households' ledgers in DIR (default: a temporary
+                  directory, removed at the end)
+  --ledger MODE   file (default: real, fsynced ledgers), nosync (real ledger
+                  files without fdatasync), memory (no files; benchmarks only)
+
+Modbus household options:
 
   --quirks LIST   vendor quirks, comma separated:
 ${QUIRKS.map((q) => `                    ${q.padEnd(11)} ${QUIRK_DESCRIPTIONS[q]}`).join('\n')}
@@ -22,6 +45,7 @@ ${QUIRKS.map((q) => `                    ${q.padEnd(11)} ${QUIRK_DESCRIPTIONS[q]
 `;
 
 export async function simulateCommand(argv: string[], io: CliIO): Promise<number> {
+  if (argv.some((a) => a === '--households' || a.startsWith('--households='))) return simulateCommunity(argv, io);
   let values;
   try {
     ({ values } = parseArgs({
@@ -80,4 +104,55 @@ export async function simulateCommand(argv: string[], io: CliIO): Promise<number
   });
   await sim.close();
   return EXIT.OK;
+}
+
+/** `tonari simulate --households N …`: the community simulation (agent/market/community). */
+async function simulateCommunity(argv: string[], io: CliIO): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        households: { type: 'string' }, days: { type: 'string' }, seed: { type: 'string' }, loss: { type: 'string' }, json: { type: 'boolean' },
+        start: { type: 'string' }, 'open-slots': { type: 'string' }, 'state-dir': { type: 'string' }, ledger: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    writeLine(io.stderr, `tonari simulate: ${(err as Error).message}`);
+    return EXIT.USAGE;
+  }
+  if (values.help) { io.stdout.write(HELP); return EXIT.OK; }
+  const fail = (message: string) => { writeLine(io.stderr, `tonari simulate: ${message}`); return EXIT.USAGE; };
+  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number): number | string => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    return Number.isSafeInteger(n) && n >= min && n <= max ? n : `--${name}: expected an integer from ${min} to ${max}, got "${text}"`;
+  };
+  const households = int('households', values.households, 0, 2, 5000);
+  const days = int('days', values.days, 1, 1, 366);
+  const seed = int('seed', values.seed, 1, 0, 2 ** 31);
+  const openSlots = int('open-slots', values['open-slots'], 48, 1, 48);
+  for (const v of [households, days, seed, openSlots]) if (typeof v === 'string') return fail(v);
+  const loss = values.loss === undefined ? 0 : Number(values.loss);
+  if (!(loss >= 0 && loss < 1)) return fail(`--loss: expected a probability from 0 to below 1, got "${values.loss}"`);
+  const ledger = (values.ledger ?? 'file') as LedgerMode;
+  if (!['file', 'nosync', 'memory'].includes(ledger)) return fail(`--ledger: expected file, nosync or memory, got "${values.ledger}"`);
+  if (values.start !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.start)) return fail(`--start: expected YYYY-MM-DD, got "${values.start}"`);
+  if (ledger === 'memory' && values['state-dir'] !== undefined) return fail('--state-dir needs ledger files; it cannot go with --ledger memory');
+  try {
+    const run = await runCommunity({
+      households: households as number, days: days as number, seed: seed as number, loss, openSlots: openSlots as number, ledger,
+      ...(values.start !== undefined ? { startDate: values.start } : {}),
+      ...(values['state-dir'] !== undefined ? { stateDir: values['state-dir'] } : {}),
+    });
+    const report = communityReport(run);
+    if (values.json) writeLine(io.stdout, JSON.stringify(report));
+    else writeLine(io.stdout, formatReport(report));
+    return EXIT.OK;
+  } catch (err) {
+    writeLine(io.stderr, `tonari simulate: ${(err as Error).message}`);
+    return EXIT.FAILURE;
+  }
 }

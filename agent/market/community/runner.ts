@@ -329,11 +329,15 @@ export async function runCommunity(input: CommunityOptions): Promise<CommunityRu
       central.set(slot, { optimumMillisen: result.welfareMillisen, clearingMs, orders: new Map(orders.map((o) => [o.id, o])) });
     };
 
+    // Warm-up: the slot before the clock starts, so the devices read something at the first plan.
+    const warm = slotEnergy(spec, start - 2 * slotMs, slotMinutes, -1);
+    members.forEach((m, i) => m.sim.step(warm.pvWh[i]!, warm.loadWh[i]!, slotMinutes));
+
     const total = Math.round((end - start) / slotMs);
     let done = 0;
     for (let s = start - slotMs; s <= end; s += slotMs) {
       await stepTo(s);
-      if (s >= start) {
+      if (s > start) {
         finishSlot(s - slotMs);
         input.onSlot?.(++done, total);
       }
