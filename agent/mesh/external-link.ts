@@ -9,12 +9,12 @@
  * (MC-2): a publish while disconnected fails at once (ClusterUnavailableError) and is
  * counted, nothing is queued; in-flight publishes are capped and time out.
  */
-import { MqttClient, type IClientOptions, type Packet } from 'mqtt';
+import { MqttClient, type IClientOptions } from 'mqtt';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { GuardedConnection } from '../../broker/packet-guard.js';
 import { connectCluster, parseClusterUrl, type ClusterAddress, type ClusterTlsOptions } from './external-tls.js';
-import { DEFAULT_LINK_BACKOFF, reconnectDelayMs, type BackoffPolicy, type LinkState } from './neighbour-link.js';
+import { DEFAULT_LINK_BACKOFF, discardClient, reconnectDelayMs, trackPingRtt, type BackoffPolicy, type LinkState } from './neighbour-link.js';
 import { clusterSubscriptions, statusTopic } from './topics.js';
 
 export interface ExternalBrokerOptions extends ClusterTlsOptions {
@@ -80,7 +80,6 @@ export class ClusterLink {
   private timer: TimerHandle | undefined;
   private current: LinkState = 'waiting';
   private attempt = 0;
-  private pingSentAt: number | undefined;
   private readonly prefix: string;
   readonly address: ClusterAddress;
   private readonly stats = { connects: 0, lastConnectedAt: undefined as number | undefined, lastError: undefined as string | undefined, rttMs: undefined as number | undefined, dropped: 0, failed: 0, inflight: 0 };
@@ -213,13 +212,7 @@ export class ClusterLink {
       if (!topic.startsWith(this.prefix)) return; // outside our prefix: not ours (a subscription never asked for it)
       this.options.onMessage(topic.slice(this.prefix.length), payload);
     });
-    client.on('packetsend', (packet: Packet) => { if (packet.cmd === 'pingreq') this.pingSentAt = clock.now(); });
-    client.on('packetreceive', (packet: Packet) => {
-      if (packet.cmd === 'pingresp' && this.pingSentAt !== undefined) {
-        this.stats.rttMs = clock.now() - this.pingSentAt;
-        this.pingSentAt = undefined;
-      }
-    });
+    trackPingRtt(client, clock, (ms) => { this.stats.rttMs = ms; });
     client.on('error', (err) => { this.stats.lastError = err.message; });
     client.on('close', () => {
       if (this.client !== client) return;
@@ -247,12 +240,8 @@ export class ClusterLink {
   }
 
   private dropClient(): void {
-    const client = this.client;
+    discardClient(this.client);
     this.client = undefined;
-    if (client) {
-      client.removeAllListeners('close');
-      client.end(true);
-    }
   }
 
   private scheduleReconnect(): void {

@@ -51,12 +51,30 @@ export function reconnectDelayMs(attempt: number, policy: BackoffPolicy, random:
   return Math.round(ceiling / 2 + (ceiling / 2) * random);
 }
 
+/** Ends a client we no longer want, without its close handler (which would schedule a reconnect). */
+export function discardClient(client: MqttClient | undefined): void {
+  if (!client) return;
+  client.removeAllListeners('close');
+  client.end(true);
+}
+
+/** Reports the round-trip time of every keepalive PINGREQ/PINGRESP pair of `client`. */
+export function trackPingRtt(client: MqttClient, clock: Clock, onRtt: (ms: number) => void): void {
+  let sentAt: number | undefined;
+  client.on('packetsend', (packet: Packet) => { if (packet.cmd === 'pingreq') sentAt = clock.now(); });
+  client.on('packetreceive', (packet: Packet) => {
+    if (packet.cmd === 'pingresp' && sentAt !== undefined) {
+      onRtt(clock.now() - sentAt);
+      sentAt = undefined;
+    }
+  });
+}
+
 export class NeighbourLink {
   private client: MqttClient | undefined;
   private timer: TimerHandle | undefined;
   private current: LinkState = 'waiting';
   private attempt = 0;
-  private pingSentAt: number | undefined;
   private endpoint: NeighbourEndpoint;
   readonly peerId: string;
   connects = 0;
@@ -163,13 +181,7 @@ export class NeighbourLink {
       this.lastMessageAt = clock.now();
       this.options.onMessage(topic, payload, this.peerId);
     });
-    client.on('packetsend', (packet: Packet) => { if (packet.cmd === 'pingreq') this.pingSentAt = clock.now(); });
-    client.on('packetreceive', (packet: Packet) => {
-      if (packet.cmd === 'pingresp' && this.pingSentAt !== undefined) {
-        this.rttMs = clock.now() - this.pingSentAt;
-        this.pingSentAt = undefined;
-      }
-    });
+    trackPingRtt(client, clock, (ms) => { this.rttMs = ms; });
     client.on('error', (err) => { failed = true; this.lastError = err.message; });
     client.on('close', () => {
       if (this.client !== client) return;
@@ -181,12 +193,8 @@ export class NeighbourLink {
   }
 
   private dropClient(): void {
-    const client = this.client;
+    discardClient(this.client);
     this.client = undefined;
-    if (client) {
-      client.removeAllListeners('close');
-      client.end(true);
-    }
   }
 
   private scheduleReconnect(): void {
