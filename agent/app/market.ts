@@ -15,10 +15,10 @@ import type { Logger } from '../core/log.js';
 import type { HouseholdState } from '../household/state.js';
 import type { AgentIdentity } from '../identity/key-store.js';
 import { writeFileAtomic } from '../identity/atomic-file.js';
-import { LEDGER_FILE, Ledger } from '../ledger/index.js';
+import { LEDGER_FILE, Ledger, readLedgerFile } from '../ledger/index.js';
 import { batteryFromConfig, forecastPolicyFromConfig, forecastSlots } from '../market/forecast.js';
 import { EnergyHistory } from '../market/history.js';
-import { MarketSession, type ContractRecord, type SignedReading } from '../market/session.js';
+import { MarketSession, type ContractRecord, type SignedOrder, type SignedReading } from '../market/session.js';
 import { settleSlot, settlementRecord, type Contract } from '../market/settlement.js';
 import { SlotMeter } from '../market/slot-meter.js';
 import { openSlots, slotEnd, type SlotMinutes } from '../market/slots.js';
@@ -90,6 +90,9 @@ export async function startMarket(config: Config, options: MarketOptions): Promi
       onDelivered: (slot, contracts, readings) => settle(slot, contracts, readings),
     });
     session = active;
+    const { records } = await readLedgerFile(ledger.file, { signatures: 'tail' });
+    const restored = active.restoreOwnOrders(records.filter((r) => r.kind === 'order').map((r) => r.body as unknown as SignedOrder));
+    if (restored > 0) log.info({ orders: restored }, 'own open orders restored from the ledger');
     unsubscribe = mesh.onEnvelope((envelope) => {
       if (MARKET_KINDS.has(envelope.type)) void active.receive(envelope.type, envelope.from, envelope.body);
     });

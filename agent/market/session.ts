@@ -144,6 +144,24 @@ export class MarketSession {
     return this.options.identity.peerId;
   }
 
+  /**
+   * After a restart: our own orders from the ledger, so that the next revision continues
+   * the old numbering (a second "revision 1" would be equivocation) and the digest round
+   * still lists them. Orders of slots whose gate has closed are skipped.
+   */
+  restoreOwnOrders(orders: readonly SignedOrder[]): number {
+    const now = this.options.clock.now();
+    let restored = 0;
+    for (const signed of orders) {
+      const { order } = signed;
+      if (order.owner !== this.self || order.slotMinutes !== this.options.slotMinutes || now >= order.slot - this.options.gateMs) continue;
+      this.book(order.slot).orders.set(order.id, signed);
+      if (order.rev > (this.ownRevs.get(order.slot) ?? 0)) this.ownRevs.set(order.slot, order.rev);
+      restored++;
+    }
+    return restored;
+  }
+
   /** Our latest own order for a slot (live or cancelled), if any. */
   ownOrder(slot: SlotStart): SignedOrder | undefined {
     const rev = this.ownRevs.get(slot);

@@ -247,3 +247,27 @@ t.test('a seller lying about its meter: the contract is disputed and pays nothin
   t.equal(result.contracts[0]?.paymentMillisen, 0, 'the buyer pays nothing for energy its meter never saw');
   for (const x of c.agents) t.notOk((await verifyLedgerFile(x.file, { signatures: 'all' })).damaged);
 });
+
+t.test('after a restart an agent continues its own revisions from the ledger (no second revision 1)', async (t) => {
+  const c = await community(2);
+  t.teardown(c.cleanup);
+  const [a, b] = c.agents as [Agent, Agent];
+  await a.session.placeOrder(SLOT, order('sell', 1000, 1000));
+  await b.session.placeOrder(SLOT, order('buy', 2000, 2000));
+  await c.bus.deliver();
+  // a restarts: a new session on the same ledger and identity.
+  const { readLedgerFile } = await import('../../agent/ledger/index.js');
+  const { records } = await readLedgerFile(a.file);
+  const restarted: MarketSession = new MarketSession({
+    identity: a.identity, transport: c.bus.join(a.identity.peerId, (type, from, body): Promise<void> => restarted.receive(type, from, body)),
+    keyOf: (id) => c.keys.get(id), ledger: a.ledger, clock: c.clock, log: silentLogger(),
+    slotMinutes: 30, gateMs: GATE_MS, reconcileMs: RECONCILE_MS,
+  });
+  t.equal(restarted.restoreOwnOrders(records.filter((r) => r.kind === 'order').map((r) => r.body as never)), 1);
+  a.session = restarted;
+  const amended = await restarted.placeOrder(SLOT, order('sell', 1500, 1000));
+  t.equal(amended.order.rev, 2, 'the amendment is revision 2');
+  await c.runToSlot();
+  t.same(b.session.orderSet(SLOT).find((o) => o.owner === a.identity.peerId)?.energyWh, 1500, 'the neighbour clears the amended order');
+  t.equal(restarted.contracts()[0]?.fill.energyWh, 1500);
+});
