@@ -34,12 +34,13 @@ export class MemoryBus {
   /** Joins `peerId`; its transport's messages are queued for the others. */
   join(peerId: string, receive: BusReceiver): MarketTransport {
     this.members.set(peerId, receive);
-    // A copy per recipient: a receiver must never see another's mutations.
-    const copy = (body: Record<string, unknown>) => JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+    // One deep-frozen copy shared by every recipient: nobody can mutate what another receives.
+    const copy = (body: Record<string, unknown>) => deepFreeze(JSON.parse(JSON.stringify(body)) as Record<string, unknown>);
     return {
       publish: async (type, body) => {
         this.stats.sent++;
-        for (const to of this.members.keys()) if (to !== peerId) this.queue.push({ from: peerId, to, type, body: copy(body) });
+        const shared = copy(body);
+        for (const to of this.members.keys()) if (to !== peerId) this.queue.push({ from: peerId, to, type, body: shared });
       },
       send: async (to, type, body) => {
         this.stats.sent++;
@@ -78,4 +79,12 @@ export class MemoryBus {
       }
     }
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

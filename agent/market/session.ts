@@ -128,6 +128,14 @@ export const METER_KIND = 'meter';
 export const IDS_PER_DIGEST = 100;
 export const ORDERS_PER_MESSAGE = 8;
 
+/**
+ * Signed orders already checked, by object identity. Only frozen objects are remembered
+ * (the in-memory bus hands one frozen copy to every household of a simulation): their
+ * content cannot change after the check. A message parsed from the network is a fresh
+ * object and is always checked in full.
+ */
+const checkedOrders = new WeakSet<object>();
+
 export function fillId(fill: Fill): string {
   return createHash('sha256').update(canonicalJson(fill)).digest('hex');
 }
@@ -263,13 +271,17 @@ export class MarketSession {
     };
     if (!value || typeof value !== 'object') return reject('not an object');
     const { order, at, sig } = value as Partial<SignedOrder>;
-    if (!isValidOrder(order)) return reject('invalid order');
-    if (order.slotMinutes !== this.options.slotMinutes) return reject('other slot length');
+    const checked = checkedOrders.has(value);
+    if (!checked && !isValidOrder(order)) return reject('invalid order');
+    if (!order || order.slotMinutes !== this.options.slotMinutes) return reject('other slot length');
     if (typeof at !== 'number' || !Number.isSafeInteger(at) || typeof sig !== 'string') return reject('no time or signature');
     if (at >= order.slot - this.options.gateMs) return reject('placed after gate closure');
     const key = this.options.keyOf(order.owner);
     if (!key) return reject('owner not trusted');
-    if (!verifyValue('order', { order, at }, sig, key)) return reject('bad order signature');
+    if (!checked) {
+      if (!verifyValue('order', { order, at }, sig, key)) return reject('bad order signature');
+      if (Object.isFrozen(value) && Object.isFrozen(order)) checkedOrders.add(value);
+    }
     const existing = this.books.get(order.slot);
     if (existing?.phase === 'cleared') return reject('slot already cleared');
     if (existing?.orders.has(order.id)) return true;
@@ -306,7 +318,8 @@ export class MarketSession {
     if (typeof slot !== 'number' || !Array.isArray(ids) || ids.length > IDS_PER_DIGEST) return;
     const book = this.books.get(slot) ?? (this.isPlausibleSlot(slot) ? this.book(slot) : undefined);
     if (!book || book.phase === 'cleared') return;
-    const missing = ids.filter((id): id is string => typeof id === 'string' && /^[0-9a-f]{64}$/.test(id) && !book.orders.has(id));
+    // The map lookup first: nearly every id is known, and the pattern test is the costlier check.
+    const missing = ids.filter((id): id is string => typeof id === 'string' && !book.orders.has(id) && /^[0-9a-f]{64}$/.test(id));
     if (missing.length === 0) return;
     this.counters.fetched += missing.length;
     await this.sendSafely(() => this.options.transport.send(from, FETCH_KIND, { slot, ids: missing }));
@@ -393,7 +406,7 @@ export class MarketSession {
   }
 
   private async onFillSign(from: string, body: Record<string, unknown>): Promise<void> {
-    const { fill, signature, digest } = body as { fill?: Fill; signature?: FillSignature; digest?: unknown };
+    const { fill, signature, digest, reply } = body as { fill?: Fill; signature?: FillSignature; digest?: unknown; reply?: unknown };
     if (!fill || typeof fill !== 'object' || !signature || typeof signature !== 'object') return;
     const parties = [fill.seller, fill.buyer];
     if (!parties.includes(from) || !parties.includes(this.self) || from === this.self) return;
@@ -418,11 +431,13 @@ export class MarketSession {
       }, 'a neighbour\'s fill does not match our clearing: no contract');
       return;
     }
-    const fresh = await this.completeContract(book, id, signature);
-    // Answer a first countersignature with ours, in case the neighbour missed it.
-    if (fresh) {
+    await this.completeContract(book, id, signature);
+    // Answer every signature that is not itself an answer with ours: the neighbour sends again
+    // (every resendMs until the slot starts) only while it lacks ours, so a lost answer is
+    // answered again, and answers are never answered, so nothing ping-pongs.
+    if (reply !== true) {
       const own = book.ownFills.get(id)!;
-      await this.sendSafely(() => this.options.transport.send(from, FILL_SIGN_KIND, { fill: own.fill, digest: book.result?.digest ?? '', signature: own.signature }));
+      await this.sendSafely(() => this.options.transport.send(from, FILL_SIGN_KIND, { fill: own.fill, digest: book.result?.digest ?? '', signature: own.signature, reply: true }));
     }
   }
 
