@@ -21,13 +21,15 @@ an in-memory transport on a virtual clock, and reports energy traded locally,
 self-sufficiency, savings against the utility-only bill, peak import, welfare
 against the central optimum, messages per contract and clearing time.
 
-  --households N  community size (2 to 5000)
+  --households N  number of simulated households (2 to 5000)
   --days D        simulated days (default 1)
   --seed N        households, weather and message-loss seed (default 1)
   --loss P        probability that one message delivery is lost (default 0)
   --json          print one JSON object instead of the table
   --start DATE    first simulated day, YYYY-MM-DD local (default 2026-05-01)
   --open-slots N  slots ahead open for orders (default 48)
+  --community-size N  households per community (default 50): larger runs are split into
+                  communities of this size, each its own zone on its own network
   --state-dir DIR keep the households' ledgers in DIR (default: a temporary
                   directory, removed at the end)
   --ledger MODE   file (default: real, fsynced ledgers), nosync (real ledger
@@ -115,6 +117,7 @@ async function simulateCommunity(argv: string[], io: CliIO): Promise<number> {
       options: {
         households: { type: 'string' }, days: { type: 'string' }, seed: { type: 'string' }, loss: { type: 'string' }, json: { type: 'boolean' },
         start: { type: 'string' }, 'open-slots': { type: 'string' }, 'state-dir': { type: 'string' }, ledger: { type: 'string' },
+        'community-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -134,7 +137,8 @@ async function simulateCommunity(argv: string[], io: CliIO): Promise<number> {
   const days = int('days', values.days, 1, 1, 366);
   const seed = int('seed', values.seed, 1, 0, 2 ** 31);
   const openSlots = int('open-slots', values['open-slots'], 48, 1, 48);
-  for (const v of [households, days, seed, openSlots]) if (typeof v === 'string') return fail(v);
+  const communitySize = int('community-size', values['community-size'], 50, 2, 5000);
+  for (const v of [households, days, seed, openSlots, communitySize]) if (typeof v === 'string') return fail(v);
   const loss = values.loss === undefined ? 0 : Number(values.loss);
   if (!(loss >= 0 && loss < 1)) return fail(`--loss: expected a probability from 0 to below 1, got "${values.loss}"`);
   const ledger = (values.ledger ?? 'file') as LedgerMode;
@@ -143,7 +147,7 @@ async function simulateCommunity(argv: string[], io: CliIO): Promise<number> {
   if (ledger === 'memory' && values['state-dir'] !== undefined) return fail('--state-dir needs ledger files; it cannot go with --ledger memory');
   try {
     const run = await runCommunity({
-      households: households as number, days: days as number, seed: seed as number, loss, openSlots: openSlots as number, ledger,
+      households: households as number, days: days as number, seed: seed as number, communitySize: communitySize as number, loss, openSlots: openSlots as number, ledger,
       ...(values.start !== undefined ? { startDate: values.start } : {}),
       ...(values['state-dir'] !== undefined ? { stateDir: values['state-dir'] } : {}),
     });

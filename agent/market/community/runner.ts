@@ -69,6 +69,13 @@ export interface CommunityOptions {
   sellFloorSenPerKWh?: number;
   buyCapSenPerKWh?: number;
   ledger?: LedgerMode;
+  /**
+   * Households per community (default 50, market.md's live-mesh size): larger runs are split
+   * into communities of this size, each its own zone (c0, c1, …) on its own bus, as separate
+   * LANs would be. Every agent of a full mesh holds every order of its community, so one
+   * community of 1000 costs about 20 times as much as 20 communities of 50.
+   */
+  communitySize?: number;
   /** Keep the ledgers here instead of a temporary directory. */
   stateDir?: string;
   /** Called after each simulated slot (progress). */
@@ -143,6 +150,7 @@ export async function runCommunity(input: CommunityOptions): Promise<CommunityRu
     sellFloorSenPerKWh: input.sellFloorSenPerKWh ?? 1000,
     buyCapSenPerKWh: input.buyCapSenPerKWh ?? 2500,
     ledger: input.ledger ?? 'file',
+    communitySize: Math.max(2, input.communitySize ?? 50),
   };
   const { households: n, seed, slotMinutes, timeZone } = options;
   if (!Number.isSafeInteger(n) || n < 2) throw new RangeError('a community needs at least 2 households');
@@ -161,7 +169,14 @@ export async function runCommunity(input: CommunityOptions): Promise<CommunityRu
 
   const spec: CommunitySpec = { seed, households: makeHouseholds(n, seed), timeZone, latitudeDeg: options.latitudeDeg };
   const clock = new ManualClock(start - slotMs);
-  const bus = new MemoryBus({ loss: options.loss, random: seededRandom(subSeed(seed, 'bus')) });
+  const { communitySize } = options;
+  const communities = Math.ceil(n / communitySize);
+  const buses = Array.from({ length: communities }, (_, k) => new MemoryBus({ loss: options.loss, random: seededRandom(subSeed(seed, k === 0 ? 'bus' : `bus-${k}`)) }));
+  const communityOf = (index: number) => Math.floor(index / communitySize);
+  const zoneOf = (index: number) => (communities === 1 ? 'default' : `c${communityOf(index)}`);
+  const busStats = () => buses.reduce((sum, b) => ({
+    sent: sum.sent + b.stats.sent, delivered: sum.delivered + b.stats.delivered, lost: sum.lost + b.stats.lost, duplicated: sum.duplicated + b.stats.duplicated,
+  }), { sent: 0, delivered: 0, lost: 0, duplicated: 0 });
   const log = silentLogger();
   const strategy: Strategy = {
     slotMinutes, zone: 'default', sellFloorSenPerKWh: options.sellFloorSenPerKWh, buyCapSenPerKWh: options.buyCapSenPerKWh,
@@ -181,6 +196,8 @@ export async function runCommunity(input: CommunityOptions): Promise<CommunityRu
     ledger: MarketLedger;
     closeLedger?: () => Promise<void>;
     session: MarketSession;
+    strategy: Strategy;
+    bus: MemoryBus;
     sim: SimHousehold;
     history: EnergyHistory;
     meters: Map<SlotStart, { importedWh: number; exportedWh: number }>;
@@ -213,6 +230,7 @@ export async function runCommunity(input: CommunityOptions): Promise<CommunityRu
       }
       const meters = new Map<SlotStart, { importedWh: number; exportedWh: number }>();
       let session!: MarketSession;
+      const bus = buses[communityOf(i)]!;
       const transport = bus.join(identity.peerId, (type, from, body) => session.receive(type, from, body));
       session = new MarketSession({
         identity, transport, keyOf: (id) => keys.get(id), ledger, clock, log, slotMinutes, gateMs, reconcileMs, meterDelayMs, resendMs,
@@ -221,7 +239,7 @@ export async function runCommunity(input: CommunityOptions): Promise<CommunityRu
       const history = new EnergyHistory({
         slotMinutes, timeZone, pvPeakW: h.pvPeakW, latitudeDeg: options.latitudeDeg, dailyLoadWh: h.dailyLoadWh, maxGapMs: slotMs,
       });
-      const member: Member = { spec: h, identity, ledger, session, sim: new SimHousehold(h), history, meters };
+      const member: Member = { spec: h, identity, ledger, session, strategy: { ...strategy, zone: zoneOf(i) }, bus, sim: new SimHousehold(h), history, meters };
       if (closeLedger) member.closeLedger = closeLedger;
       members.push(member);
     }
@@ -230,14 +248,14 @@ export async function runCommunity(input: CommunityOptions): Promise<CommunityRu
       options,
       households: members.map((m) => ({ index: m.spec.index, peerId: m.identity.peerId, pvPeakW: m.spec.pvPeakW, batteryWh: m.spec.battery?.capacityWh ?? 0, dailyLoadWh: m.spec.dailyLoadWh })),
       perHousehold: members.map(() => ({ loadWh: 0, pvWh: 0, importedWh: 0, exportedWh: 0, utilityImportWh: 0, utilityExportWh: 0, p2pBoughtWh: 0, p2pSoldWh: 0, costMillisen: 0, baselineCostMillisen: 0 })),
-      slots: [], contracts: 0, oneSidedContracts: 0, mismatches: 0, bus: bus.stats, sessionMessages: 0, ordersPlaced: 0, ledgerFiles, wallMs: 0,
+      slots: [], contracts: 0, oneSidedContracts: 0, mismatches: 0, bus: busStats(), sessionMessages: 0, ordersPlaced: 0, ledgerFiles, wallMs: 0,
     };
     const indexOf = new Map(members.map((m, i) => [m.identity.peerId, i]));
     const central = new Map<SlotStart, { optimumMillisen: number; clearingMs: number; orders: Map<string, Order> }>();
 
     const tickAll = async () => {
       for (const m of members) await m.session.tick();
-      await bus.deliver(200);
+      for (const bus of buses) await bus.deliver(200);
     };
     const stepTo = async (t: number) => {
       if (t > clock.now()) await clock.advance(t - clock.now());
@@ -310,7 +328,7 @@ export async function runCommunity(input: CommunityOptions): Promise<CommunityRu
           hasPv: m.spec.pvPeakW > 0, battery: m.spec.battery, policy: DEFAULT_FORECAST_POLICY,
         });
         const live = slots.flatMap((s) => { const o = m.session.ownOrder(s)?.order; return o && o.energyWh > 0 ? [o] : []; });
-        const changes = orderChanges(live, desiredOrders(forecast, strategy), { slots });
+        const changes = orderChanges(live, desiredOrders(forecast, m.strategy), { slots });
         for (const want of changes.place) { await m.session.placeOrder(want.slot, want); run.ordersPlaced++; }
         for (const { desired } of changes.amend) { await m.session.placeOrder(desired.slot, desired); run.ordersPlaced++; }
         for (const order of changes.cancel) {
@@ -358,11 +376,12 @@ export async function runCommunity(input: CommunityOptions): Promise<CommunityRu
     await stepTo(end + meterDelayMs + 1000);
 
     for (const m of members) { run.mismatches += m.session.counters.mismatches; run.sessionMessages += m.session.counters.messagesSent; }
+    run.bus = busStats();
     run.wallMs = performance.now() - wallStart;
     return run;
   } finally {
     for (const m of members) await m.closeLedger?.();
-    for (const m of members) bus.leave(m.identity.peerId);
+    for (const m of members) m.bus.leave(m.identity.peerId);
     if (removeDir && dir) rmSync(dir, { recursive: true, force: true });
   }
 }
