@@ -76,6 +76,9 @@ export async function startMarket(config: Config, options: MarketOptions): Promi
 
   let session: MarketSession | undefined;
   const timers: TimerHandle[] = [];
+  /** Work started by the timers and not finished yet; stop() waits for it before closing the ledger. */
+  const inflight = new Set<Promise<void>>();
+  let stopping = false;
   let unsubscribe: (() => void) | undefined;
   if (!ledger.healthy) {
     log.error({ file: ledger.file, faults: ledger.faults.length }, 'the ledger is damaged: trading is stopped until it is repaired (tonari ledger verify shows where)');
@@ -99,9 +102,14 @@ export async function startMarket(config: Config, options: MarketOptions): Promi
     const loop = (every: number, work: () => Promise<void>) => {
       let running = false;
       const run = () => {
+        if (stopping) return;
         if (!running) {
           running = true;
-          void work().catch((error: Error) => log.error({ err: error.message }, 'market step failed')).finally(() => { running = false; });
+          const done = work().catch((error: Error) => log.error({ err: error.message }, 'market step failed')).finally(() => {
+            running = false;
+            inflight.delete(done);
+          });
+          inflight.add(done);
         }
         timers[index] = clock.setTimer(run, every);
       };
@@ -169,7 +177,9 @@ export async function startMarket(config: Config, options: MarketOptions): Promi
       }
     },
     async stop() {
+      stopping = true;
       for (const timer of timers) timer.cancel();
+      await Promise.all([...inflight]);
       unsubscribe?.();
       await saveHistory(join(config.stateDir, HISTORY_FILE), history).catch(() => undefined);
       await ledger.close();

@@ -115,3 +115,34 @@ t.test('three agents trade over the mesh: contracts in both ledgers, settled aft
   t.equal(table.out.trim().split('\n').length, 3, 'a header and a\'s two contracts');
   t.equal((await cli(['--state-dir', join(a.node.stateDir, 'nowhere')])).code, 66, 'no ledger: exit 66');
 });
+
+t.test('the agent orders from its forecast and withdraws what stale data no longer back', async (t) => {
+  const clock = new ManualClock(Date.UTC(2026, 5, 21, 1, 0, 0)); // 10:00 in Tokyo, sunny
+  const [me] = await makeNodes(['solo']) as [Node];
+  const base = nodeConfig(me, { staticPeers: [], trusted: [] });
+  const n = await startNeighbours(base, { clock, log: silentLogger() });
+  const config = { ...defaultConfig(), stateDir: me.stateDir, mesh: base.mesh, trust: base.trust };
+  const m = await startMarket(config, { clock, log: silentLogger(), identity: n.identity, mesh: n.mesh, replanMs: 60_000, tickMs: 1000, equipment: { pvPeakW: 6000, batteryWh: 0 } });
+  t.teardown(async () => { await m.stop(); await n.stop(); removeNodes([me]); });
+  const reading = (value: number, at: number, quality: 'ok' | 'stale') => ({ value, at, quality });
+  const sunny = (at: number, quality: 'ok' | 'stale', measuredAt = at): HouseholdState => ({
+    at, pvW: reading(5000, measuredAt, quality), loadW: reading(400, measuredAt, quality), gridW: reading(-4600, measuredAt, quality),
+    batteryW: reading(0, measuredAt, quality), socPct: reading(0, measuredAt, quality), gridImportWh: reading(0, measuredAt, quality),
+    gridExportWh: reading(0, measuredAt, quality), pvWh: reading(0, measuredAt, quality),
+  });
+  /** A simulated minute at a time (fed with `feed`), with real time between for the re-planning and its ledger writes, until `done`. */
+  const until = (feed: (at: number) => HouseholdState, done: () => boolean) => eventually(async () => {
+    await clock.advance(60_000);
+    m.onState(feed(clock.now()));
+    await new Promise((r) => setTimeout(r, 20));
+    return done();
+  }, 10_000);
+  const SLOT_1030 = Date.UTC(2026, 5, 21, 1, 30, 0);
+  t.ok(await until((at) => sunny(at, 'ok'), () => m.session!.orderSet(SLOT_1030).length === 1), 'an order for the next open slot');
+  const next = m.session!.orderSet(SLOT_1030);
+  t.equal(next[0]?.side, 'sell', 'selling the midday surplus');
+  const lastGood = clock.now();
+  t.ok(await until((at) => sunny(at, 'stale', lastGood), () => m.session!.orderSet(SLOT_1030).length === 0), 'withdrawn once the data went stale');
+  t.ok(clock.now() < SLOT_1030 - 5 * 60_000, 'before the gate closed');
+  t.equal(m.session!.ownOrder(SLOT_1030)?.order.energyWh, 0, 'by a cancellation (energy 0)');
+});
