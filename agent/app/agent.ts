@@ -17,6 +17,11 @@ export interface AgentOptions {
   statusEveryMs: number;
   /** Clock of the simulated household (when no devices are configured); may run faster than real time. */
   simulatorClock?: Clock;
+  /**
+   * Clock of Modbus I/O (request timeouts, inter-request delays, reconnect backoff). Default `clock`.
+   * An accelerated agent (`--speed`) still talks to its devices in real time.
+   */
+  ioClock?: Clock;
   onState?: (state: HouseholdState) => void;
   /** Meet the neighbours (when `mesh.enabled`): identity, broker, discovery, mesh, control socket. Off when absent. */
   neighbours?: Omit<NeighboursOptions, 'clock' | 'log'>;
@@ -43,7 +48,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     const { withSimulatedHousehold } = await import('./simulated.js');
     ({ config: effective, simulator } = await withSimulatedHousehold(config, options.simulatorClock ?? clock, log));
   }
-  const devices = await buildDevices(effective, { clock, log });
+  const devices = await buildDevices(effective, { clock: options.ioClock ?? clock, log });
   let neighbours: RunningNeighbours | undefined;
   if (options.neighbours && config.mesh.enabled) {
     // Loaded only when needed. A bad key or a busy port stops the agent before the first poll.

@@ -87,7 +87,7 @@ export async function startMarket(config: Config, options: MarketOptions): Promi
       identity, ledger, clock, log,
       transport: { publish: (type, body) => mesh.publish(type, body), send: (to, type, body) => mesh.send(to, type, body) },
       keyOf: (peerId) => mesh.keyOf(peerId),
-      slotMinutes, gateMs: market.gateClosure, readingTimeoutMs: market.settlement.readingTimeout,
+      slotMinutes, gateMs: market.gateClosure, reconcileMs: market.reconcile, readingTimeoutMs: market.settlement.readingTimeout,
       meterFor: (slot) => meter.energy(slot, slotEnd(slot, slotMinutes, market.timeZone)),
       onContract: (contract) => log.info({ contract: contract.id, slot: new Date(contract.fill.slot).toISOString(), energyWh: contract.fill.energyWh, priceSenPerKWh: contract.fill.priceSenPerKWh, seller: contract.fill.seller, buyer: contract.fill.buyer }, 'contract'),
       onDelivered: (slot, contracts, readings) => settle(slot, contracts, readings),

@@ -335,6 +335,8 @@ const marketSchema = mapping({
   openSlots: integer(1, 192).default(48).describe('How many slots ahead are open for orders.'),
   gateClosure: duration(0, 6 * 3_600_000).prefault('5m')
     .describe('How long before a slot starts its order book closes and it is cleared.'),
+  reconcile: duration(1000, 30 * 60_000).prefault('20s')
+    .describe('After gate closure, how long peers exchange order digests and fetch missing orders before every peer clears. Must be shorter than gateClosure. The same on every peer.'),
   timeZone: z.string(expected('expected an IANA time zone such as Asia/Tokyo'))
     .refine(isTimeZone, expected('expected an IANA time zone such as Asia/Tokyo')).default('Asia/Tokyo')
     .describe('IANA time zone of the community\'s slot calendar (slots start at :00/:30 of its clock). The same on every peer.'),

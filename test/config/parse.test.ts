@@ -16,7 +16,7 @@ const DEFAULTS: Config = {
   mesh: { enabled: true, listen: { host: '0.0.0.0', port: 8883 }, localPort: 1883, discovery: true, peers: [] },
   trust: { peers: [] },
   market: {
-    enabled: true, slotMinutes: 30, openSlots: 48, gateClosure: 300_000, timeZone: 'Asia/Tokyo',
+    enabled: true, slotMinutes: 30, openSlots: 48, gateClosure: 300_000, reconcile: 20_000, timeZone: 'Asia/Tokyo',
     sellFloorSenPerKWh: 1000, buyCapSenPerKWh: 2500, wheelingFeeSenPerKWh: 0, safetyMarginPct: 10,
     battery: { reserveSocPct: 20, maySell: false },
     utility: { retailSenPerKWh: 3000, buybackSenPerKWh: 850 },

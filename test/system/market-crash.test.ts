@@ -45,9 +45,11 @@ t.test(`kill -9 a trading agent ${KILLS} times: its ledger verifies and backs ev
   for (const [i, me] of nodes.entries()) {
     const others = nodes.filter((n) => n !== me);
     writeFileSync(path.join(me.dir, 'tonari.yaml'), [
-      `stateDir: ${me.dir}`, 'household:', '  timezone: Asia/Tokyo', 'log:', '  level: warn',
+      `stateDir: ${me.dir}`, 'household:', '  timezone: Asia/Tokyo', 'log:', `  level: ${process.env.TONARI_CRASH_LOGS ?? 'warn'}`,
       'poll:', '  interval: 30s', '  staleAfter: 2m',
       'simulator:', `  seed: ${i + 1}`, `  pvWp: ${i === 0 ? 6000 : 0}`, '  batteryWh: 0',
+      // 20 s of digests and fetches would be 22 ms of real time at this speed: too short for a just-restarted agent.
+      'market:', '  reconcile: 3m',
       'mesh:', '  listen:', '    host: 127.0.0.1', `    port: ${me.port}`, '  localPort: none', '  discovery: false',
       '  peers:', ...others.map((o) => `    - { host: 127.0.0.1, port: ${o.port}, fingerprint: ${o.identity.fingerprint} }`),
       'trust:', '  peers:', ...others.map((o) => `    - fingerprint: ${o.identity.fingerprint}`), '',
@@ -55,7 +57,7 @@ t.test(`kill -9 a trading agent ${KILLS} times: its ledger verifies and backs ev
   }
   const realStart = Date.now() + 2000;
   const start = (dir: string) => {
-    const child = spawn(process.execPath, [BIN, 'run', '--config', path.join(dir, 'tonari.yaml'), '--speed', String(SPEED), '--sim-start', String(SIM_START), '--real-start', String(realStart)], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'run', '--config', path.join(dir, 'tonari.yaml'), '--speed', String(SPEED), '--sim-start', String(SIM_START), '--real-start', String(realStart)], { stdio: process.env.TONARI_CRASH_LOGS ? ['ignore', 'inherit', 'inherit'] : 'ignore' });
     children.add(child);
     child.once('exit', () => children.delete(child));
     return child;

@@ -82,6 +82,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   try {
     agent = await startAgent(config, {
       clock, log, statusEveryMs: args.values.demo ? 0 : 60_000, simulatorClock: timeline ?? simulatorClock(config, args.values.demo === true),
+      ...(timeline ? { ioClock: systemClock } : {}),
       ...(args.values.once ? {} : { neighbours: {} }),
     });
   } catch (err) {
