@@ -20,6 +20,7 @@ t.test('market defaults', async (t) => {
     slotMinutes: 30,
     openSlots: 48,
     gateClosure: 300_000,
+    reconcile: 20_000,
     timeZone: 'Asia/Tokyo',
     sellFloorSenPerKWh: 1000,
     buyCapSenPerKWh: 2500,
