@@ -51,7 +51,7 @@ market:
   settlement: { toleranceWh: 0, tolerancePct: 2.5, readingTimeout: 30m }
 `, 'x.yaml');
   t.same(config.market, {
-    enabled: false, slotMinutes: 15, openSlots: 96, gateClosure: 3_600_000, timeZone: 'Europe/Berlin',
+    enabled: false, slotMinutes: 15, openSlots: 96, gateClosure: 3_600_000, reconcile: 20_000, timeZone: 'Europe/Berlin',
     sellFloorSenPerKWh: 1200, buyCapSenPerKWh: 1200, wheelingFeeSenPerKWh: 472, safetyMarginPct: 12.5,
     battery: { reserveSocPct: 30, maySell: true, capacityWh: 9800, maxPowerW: 3000 },
     utility: { retailSenPerKWh: 3591, buybackSenPerKWh: 800 },
@@ -110,7 +110,7 @@ t.test('market errors, each at its file:line:col', async (t) => {
     'x.yaml:14:31: market.utility.retailSenPerKWh: expected an integer from 0 to 100000, got "30 yen"',
     'x.yaml:15:33: market.settlement.readingTimeout: expected a duration with a unit, such as 500ms or 2s, got "3d"',
     'x.yaml:15:51: market.settlement.tolerancePct: expected a number from 0 to 100, got 120',
-    'x.yaml:16:3: market.bidding: unknown key (expected one of: enabled, slotMinutes, openSlots, gateClosure, timeZone, '
+    'x.yaml:16:3: market.bidding: unknown key (expected one of: enabled, slotMinutes, openSlots, gateClosure, reconcile, timeZone, '
     + 'sellFloorSenPerKWh, buyCapSenPerKWh, wheelingFeeSenPerKWh, safetyMarginPct, battery, utility, settlement)',
   ]);
   t.same(problems('market:\n  gateClosure: 7h\n  settlement:\n    readingTimeout: 30s\n'), [
