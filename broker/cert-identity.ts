@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { fingerprintOf, rawPublicKey } from '../agent/identity/peer-id.js';
+import { fingerprintOfCertificate } from '../agent/identity/tls.js';
 
 export type CertIdentity =
   | { ok: true; fingerprint: string }
@@ -22,7 +22,7 @@ export function certificateFingerprint(certificate: Buffer | string): CertIdenti
   const key = x509.publicKey;
   if (key.asymmetricKeyType !== 'ed25519') return { ok: false, reason: 'not_ed25519', detail: `certificate key is ${key.asymmetricKeyType ?? 'unknown'}` };
   try {
-    return { ok: true, fingerprint: fingerprintOf(rawPublicKey(key)) };
+    return { ok: true, fingerprint: fingerprintOfCertificate(x509) };
   } catch (error) {
     return { ok: false, reason: 'bad_cert', detail: (error as Error).message };
   }

@@ -15,7 +15,7 @@ import type { Logger } from '../core/log.js';
 import type { HouseholdState } from '../household/state.js';
 import type { AgentIdentity } from '../identity/key-store.js';
 import { writeFileAtomic } from '../identity/atomic-file.js';
-import { LEDGER_FILE, Ledger, readLedgerFile } from '../ledger/index.js';
+import { LEDGER_FILE, Ledger } from '../ledger/index.js';
 import { batteryFromConfig, forecastPolicyFromConfig, forecastSlots } from '../market/forecast.js';
 import { EnergyHistory } from '../market/history.js';
 import { MarketSession, type ContractRecord, type SignedOrder, type SignedReading } from '../market/session.js';
@@ -56,9 +56,15 @@ export async function startMarket(config: Config, options: MarketOptions): Promi
   const log = options.log.child({ mod: 'market' });
   const market = config.market;
   const slotMinutes = market.slotMinutes as SlotMinutes;
-  const slotMs = slotMinutes * 60_000;
 
-  const ledger = await Ledger.open(join(config.stateDir, LEDGER_FILE), { identity, log: options.log, clock });
+  const ownOrders: SignedOrder[] = [];
+  const ledger = await Ledger.open(join(config.stateDir, LEDGER_FILE), {
+    identity, log: options.log, clock,
+    // Own orders of slots still open are restored into the session below; older ones are not kept in memory.
+    onRecord: (record) => {
+      if (record.kind === 'order' && (record.body as unknown as SignedOrder).order.slot > clock.now()) ownOrders.push(record.body as unknown as SignedOrder);
+    },
+  });
   // The profile follows the home's own clock; the slot calendar is the community's (market.timeZone).
   const historyOptions = { slotMinutes, timeZone: config.household.timezone, latitudeDeg: config.household.latitude, pvPeakW: options.equipment?.pvPeakW };
   const history = await loadHistory(join(config.stateDir, HISTORY_FILE), historyOptions, log);
@@ -93,8 +99,7 @@ export async function startMarket(config: Config, options: MarketOptions): Promi
       onDelivered: (slot, contracts, readings) => settle(slot, contracts, readings),
     });
     session = active;
-    const { records } = await readLedgerFile(ledger.file, { signatures: 'tail' });
-    const restored = active.restoreOwnOrders(records.filter((r) => r.kind === 'order').map((r) => r.body as unknown as SignedOrder));
+    const restored = active.restoreOwnOrders(ownOrders);
     if (restored > 0) log.info({ orders: restored }, 'own open orders restored from the ledger');
     unsubscribe = mesh.onEnvelope((envelope) => {
       if (MARKET_KINDS.has(envelope.type)) void active.receive(envelope.type, envelope.from, envelope.body);

@@ -80,6 +80,8 @@ export interface LedgerOptions {
   identity: RecordSigner;
   log: Logger;
   clock: Clock;
+  /** Every intact record as open() reads it, so a caller that needs some of them does not read the file a second time. */
+  onRecord?: (record: LedgerRecord) => void;
   /** Signature checks on open (verify.ts); default 'tail'. `tonari ledger verify` checks 'all'. */
   signatures?: SignatureCheck;
   io?: LedgerIo;
@@ -146,7 +148,10 @@ export class Ledger {
       const report = await scanFile(handle, info.size, {
         signatures: options.signatures ?? 'tail',
         signer: identity.peerId,
-        onRecord: (record, position) => index.set(record.key, { offset: position.offset, length: position.length }),
+        onRecord: (record, position) => {
+          index.set(record.key, { offset: position.offset, length: position.length });
+          options.onRecord?.(record);
+        },
       });
       if (report.damaged) {
         log.error({ file, faults: report.faults.slice(0, 20).map((f) => formatFault(file, f)), faultCount: report.faults.length, intactRecords: report.records }, 'ledger damaged: appends refused, trading must stop');

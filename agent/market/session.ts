@@ -142,7 +142,8 @@ export function fillId(fill: Fill): string {
 
 export class MarketSession {
   private readonly books = new Map<SlotStart, SlotBook>();
-  private readonly ownRevs = new Map<SlotStart, number>();
+  /** Our latest own order per slot (live or cancelled). */
+  private readonly ownLatest = new Map<SlotStart, SignedOrder>();
   /** Counts by what happened, for metrics and tests. */
   readonly counters = { ordersAccepted: 0, ordersRejected: 0, fetched: 0, mismatches: 0, contracts: 0, messagesSent: 0 };
 
@@ -164,7 +165,7 @@ export class MarketSession {
       const { order } = signed;
       if (order.owner !== this.self || order.slotMinutes !== this.options.slotMinutes || now >= order.slot - this.options.gateMs) continue;
       this.book(order.slot).orders.set(order.id, signed);
-      if (order.rev > (this.ownRevs.get(order.slot) ?? 0)) this.ownRevs.set(order.slot, order.rev);
+      if (order.rev > (this.ownLatest.get(order.slot)?.order.rev ?? 0)) this.ownLatest.set(order.slot, signed);
       restored++;
     }
     return restored;
@@ -172,9 +173,7 @@ export class MarketSession {
 
   /** Our latest own order for a slot (live or cancelled), if any. */
   ownOrder(slot: SlotStart): SignedOrder | undefined {
-    const rev = this.ownRevs.get(slot);
-    if (rev === undefined) return undefined;
-    return [...(this.books.get(slot)?.orders.values() ?? [])].find((o) => o.order.owner === this.self && o.order.rev === rev);
+    return this.ownLatest.get(slot);
   }
 
   /** Every slot's contracts so far. */
@@ -199,14 +198,14 @@ export class MarketSession {
     const now = this.options.clock.now();
     const gate = slot - this.options.gateMs;
     if (now >= gate) throw new RangeError(`the gate of slot ${new Date(slot).toISOString()} closed at ${new Date(gate).toISOString()}`);
-    const rev = (this.ownRevs.get(slot) ?? 0) + 1;
+    const rev = (this.ownLatest.get(slot)?.order.rev ?? 0) + 1;
     const order = withOrderId({
       owner: this.self, slot, slotMinutes: this.options.slotMinutes, side: want.side, energyWh: want.energyWh,
       limitSenPerKWh: want.limitSenPerKWh, feeSenPerKWh: want.feeSenPerKWh, zone: want.zone, rev,
     });
     const signed: SignedOrder = { order, at: now, sig: signValue('order', { order, at: now }, this.options.identity.privateKey) };
     await this.options.ledger.append('order', `order:${order.id}`, signed as unknown as Record<string, unknown>);
-    this.ownRevs.set(slot, rev);
+    this.ownLatest.set(slot, signed);
     this.book(slot).orders.set(order.id, signed);
     await this.sendSafely(() => this.options.transport.publish(ORDER_KIND, signed as unknown as Record<string, unknown>));
     return signed;
@@ -245,7 +244,7 @@ export class MarketSession {
     for (const [slot, book] of this.books) {
       if (book.delivered && slot + this.options.slotMinutes * 60_000 + keepMs < now) {
         this.books.delete(slot);
-        this.ownRevs.delete(slot);
+        this.ownLatest.delete(slot);
       }
     }
   }
