@@ -5,4 +5,5 @@ export { formatDuration, parseDuration } from './duration.js';
 export type {
   Config, ConfigInput, DeviceConfig, HouseholdConfig, LinkConfig, LogConfig, LogLevel, PollConfig, ProfileDeviceConfig, Role,
   MeshConfig, RtuLinkConfig, RtuOverTcpLinkConfig, SimulatorConfig, StaticPeerConfig, SunSpecDeviceConfig, TcpLinkConfig, TrustConfig, WritablePointConfig,
+  ApiConfig, HomeAssistantConfig, MarketConfig,
 } from './schema.js';

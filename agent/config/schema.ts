@@ -362,6 +362,32 @@ const marketSchema = mapping({
   }).prefault({}).describe('Settling contracts against metered energy.'),
 });
 
+/** Default port of the local HTTP API and dashboard. */
+export const API_DEFAULT_PORT = 7464;
+/** Whether an address only this machine can reach (the API then needs no token). */
+export const isLoopbackHost = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
+
+const apiSchema = mapping({
+  enabled: z.boolean(expected('expected true or false')).default(true)
+    .describe('Serve the local HTTP API, the dashboard and Prometheus /metrics.'),
+  listen: mapping({
+    host: z.string(expected('expected a hostname or IP address')).refine(isHost, expected('expected a hostname or IP address'))
+      .default('127.0.0.1').describe('Address the HTTP API binds. Anything but loopback needs api.token.'),
+    port: integer(0, 65535).default(API_DEFAULT_PORT).describe('TCP port of the HTTP API; 0 picks a free one.'),
+  }).prefault({}).describe('Where the HTTP API listens.'),
+  token: z.string(expected('expected a token of 32 to 256 printable characters without spaces'))
+    .regex(/^[\x21-\x7e]{32,256}$/, expected('expected a token of 32 to 256 printable characters without spaces')).optional()
+    .describe('Bearer token every request must carry when the API listens beyond loopback (Authorization: Bearer TOKEN, or ?token= once in a browser). A secret: the configuration file must then not be readable by others.'),
+});
+
+const homeAssistantSchema = mapping({
+  enabled: z.boolean(expected('expected true or false')).default(true)
+    .describe('Publish Home Assistant MQTT discovery and state topics on the embedded broker (read them on mesh.localPort).'),
+  discoveryPrefix: z.string(expected('expected topic levels of letters, digits, ".", "_" or "-" separated by "/"'))
+    .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, expected('expected topic levels of letters, digits, ".", "_" or "-" separated by "/"'))
+    .default('homeassistant').describe('Home Assistant\'s discovery prefix.'),
+});
+
 export const configSchema = mapping({
   household: householdSchema.prefault({}).describe('Who and where this household is.'),
   stateDir: nonEmptyText('a directory path').default('/var/lib/tonari')
@@ -375,6 +401,8 @@ export const configSchema = mapping({
   mesh: meshSchema.prefault({}).describe('The neighbour mesh: embedded broker, mDNS discovery, static neighbours.'),
   trust: trustSchema.prefault({}).describe('Whom this agent trusts besides the neighbours paired with `tonari pair`.'),
   market: marketSchema.prefault({}).describe('Trading with the neighbours: slots, prices, battery, utility tariff, settlement.'),
+  api: apiSchema.prefault({}).describe('The local HTTP API, dashboard and Prometheus metrics.'),
+  homeAssistant: homeAssistantSchema.prefault({}).describe('Home Assistant MQTT discovery.'),
 }).describe('tonari configuration (tonari.yaml)');
 
 /** The parsed configuration: defaults filled in, durations in milliseconds. */
@@ -400,3 +428,5 @@ export type StaticPeerConfig = MeshConfig['peers'][number];
 export type TrustConfig = Config['trust'];
 export type MarketConfig = Config['market'];
 export type MarketBatteryConfig = MarketConfig['battery'];
+export type ApiConfig = Config['api'];
+export type HomeAssistantConfig = Config['homeAssistant'];

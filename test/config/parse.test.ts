@@ -22,6 +22,8 @@ const DEFAULTS: Config = {
     utility: { retailSenPerKWh: 3000, buybackSenPerKWh: 850 },
     settlement: { toleranceWh: 50, tolerancePct: 5, readingTimeout: 7_200_000 },
   },
+  api: { enabled: true, listen: { host: '127.0.0.1', port: 7464 } },
+  homeAssistant: { enabled: true, discoveryPrefix: 'homeassistant' },
 };
 
 t.test('durations', async (t) => {
