@@ -12,6 +12,15 @@ export interface PollerOptions {
   intervalMs: number;
   staleAfterMs: number;
   onState?: (state: HouseholdState) => void;
+  /** After every poll cycle: how long it took on `clock` and which devices failed (metrics, health events). */
+  onCycle?: (cycle: PollCycle) => void;
+}
+
+export interface PollCycle {
+  startedAt: number;
+  durationMs: number;
+  /** Names of the devices whose poll failed in this cycle. */
+  failed: string[];
 }
 
 /**
@@ -52,6 +61,8 @@ export class Poller {
   /** Polls every device once and returns the resulting household state. */
   async pollOnce(): Promise<HouseholdState> {
     const { clock, log } = this.options;
+    const startedAt = clock.now();
+    const failed: string[] = [];
     await Promise.all(this.options.devices.map(async (device) => {
       const previous = this.samples.get(device.name)!;
       try {
@@ -63,8 +74,10 @@ export class Poller {
           log.warn({ device: device.name, kind: errorKind(err), err: err instanceof Error ? err.message : String(err) }, 'device read failed');
         }
         this.samples.set(device.name, { ...previous, ok: false });
+        failed.push(device.name);
       }
     }));
+    this.options.onCycle?.({ startedAt, durationMs: clock.now() - startedAt, failed });
     const state = buildHouseholdState([...this.samples.values()], clock.now(), this.options.staleAfterMs);
     this.latest = state;
     this.options.onState?.(state);

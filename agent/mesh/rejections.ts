@@ -37,6 +37,7 @@ export class Rejections {
   private total = 0;
   private readonly byReason = zeroCounts();
   private readonly byPeer = new Map<string, Partial<ReasonCounts>>();
+  private readonly listeners = new Set<(reason: RejectReason, peer: string | undefined) => void>();
 
   /** @param maxPeers distinct peers counted separately; more are summed under OTHER_PEERS. */
   constructor(private readonly maxPeers = 256) {}
@@ -49,6 +50,9 @@ export class Rejections {
   count(reason: RejectReason, peer?: string): void {
     this.total++;
     this.byReason[reason]++;
+    for (const listener of this.listeners) {
+      try { listener(reason, peer); } catch { /* see onCount */ }
+    }
     if (peer === undefined) return;
     let counts = this.byPeer.get(peer);
     if (!counts) {
@@ -57,6 +61,15 @@ export class Rejections {
       this.byPeer.set(key, counts);
     }
     counts[reason] = (counts[reason] ?? 0) + 1;
+  }
+
+  /**
+   * Calls `listener` after every counted drop (the local API's event log). A listener
+   * that throws is ignored: counting must never fail. Returns the unsubscribe function.
+   */
+  onCount(listener: (reason: RejectReason, peer: string | undefined) => void): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
   }
 
   /** Count of one reason, overall or for one peer. */
