@@ -69,11 +69,24 @@ export function neighbourMaySubscribe(owner: string, peer: string, filter: strin
   return false;
 }
 
-/** Local read-only tools may subscribe to `tonari/v1/#` or anything narrower inside the namespace. */
-export function localMaySubscribe(filter: string): boolean {
+/**
+ * Local read-only tools may subscribe to `tonari/v1/#` or anything narrower inside the
+ * namespace, and to `<root>/#` or anything narrower below one of `localRoots`: topic
+ * roots the owner publishes for local tools only (Home Assistant discovery and state).
+ */
+export function localMaySubscribe(filter: string, localRoots: readonly string[] = []): boolean {
   const levels = filterLevels(filter);
   if (!levels) return false;
-  return levels.length > ROOT_LEVELS.length && startsWithLiterals(levels, ROOT_LEVELS);
+  if (levels.length > ROOT_LEVELS.length && startsWithLiterals(levels, ROOT_LEVELS)) return true;
+  return localRoots.some((root) => {
+    const rootLevels = root.split('/');
+    return levels.length > rootLevels.length && startsWithLiterals(levels, rootLevels);
+  });
+}
+
+/** Whether a concrete topic lies below one of `localRoots` (never a neighbour's business). */
+export function isLocalOnlyTopic(topic: string, localRoots: readonly string[]): boolean {
+  return localRoots.some((root) => root.length > 0 && topic.startsWith(`${root}/`) && topic.length > root.length + 1);
 }
 
 /** Whether a concrete topic may be forwarded to neighbour `peer` (defence in depth behind the subscription rules). */
@@ -84,14 +97,20 @@ export function neighbourMayReceive(owner: string, peer: string, topic: string):
 }
 
 /** Whether a concrete topic may be forwarded to a local read-only tool. */
-export function localMayReceive(topic: string): boolean {
-  return topic.startsWith(`${TOPIC_ROOT}/`);
+export function localMayReceive(topic: string, localRoots: readonly string[] = []): boolean {
+  return topic.startsWith(`${TOPIC_ROOT}/`) || isLocalOnlyTopic(topic, localRoots);
 }
 
-/** Whether the owner may publish `topic` on its own broker: a well-formed topic under its own root. */
-export function ownerMayPublish(owner: string, topic: string): boolean {
+/**
+ * Whether the owner may publish `topic` on its own broker: a well-formed topic under its
+ * own root, or a concrete topic (no wildcard) below one of `localRoots`, which only local
+ * tools receive (neighbourMayReceive refuses anything outside the namespace).
+ */
+export function ownerMayPublish(owner: string, topic: string, localRoots: readonly string[] = []): boolean {
+  if (textProblem(topic) !== undefined) return false;
   const parsed = parseTopic(topic);
-  return parsed !== undefined && parsed.owner === owner && textProblem(topic) === undefined;
+  if (parsed !== undefined) return parsed.owner === owner;
+  return isLocalOnlyTopic(topic, localRoots) && !topic.startsWith(`${TOPIC_ROOT}/`) && !/[#+$]/.test(topic);
 }
 
 /** Client ids local tools may use: printable ASCII without spaces, at most 64 characters, and never a peer id. */
@@ -145,7 +164,7 @@ export function hubMaySubscribe(peer: string, filter: string): boolean {
 
 /** A hub member may publish (and leave a will) only under its own root. */
 export function hubMayPublish(peer: string, topic: string): boolean {
-  return ownerMayPublish(peer, topic);
+  return ownerMayPublish(peer, topic, []);
 }
 
 /** Whether a concrete topic may be forwarded to hub member `peer`. */

@@ -69,6 +69,11 @@ export interface BrokerOptions {
   /** Port of the read-only plaintext listener on 127.0.0.1; 0 (default) picks one; null disables it. */
   localPort?: number | null;
   mode?: BrokerMode;
+  /**
+   * Topic roots the owner publishes under for local tools only (Home Assistant discovery
+   * and state): local clients may read them, neighbours never receive them.
+   */
+  localTopics?: readonly string[];
   limits?: Partial<BrokerLimits>;
   log?: Logger;
   clock?: Clock;
@@ -171,6 +176,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerHandle>
   const mode: BrokerMode = options.mode ?? 'agent';
   const limits: BrokerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const owner = options.identity.peerId;
+  const localTopics = options.localTopics ?? [];
   if (!PEER_ID_PATTERN.test(owner)) throw new RangeError(`identity.peerId is not a peer id: ${owner}`);
   const own = certificateFingerprint(options.identity.certPem);
   if (!own.ok) throw new Error(`identity.certPem: ${own.detail}`);
@@ -263,7 +269,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerHandle>
         return callback(new Error(`bad topic filter: ${problem}`));
       }
       const allowed = info?.kind === 'local'
-        ? localMaySubscribe(sub.topic)
+        ? localMaySubscribe(sub.topic, localTopics)
         : info?.kind === 'peer'
           ? (mode === 'hub' ? hubMaySubscribe(info.peerId, sub.topic) : neighbourMaySubscribe(owner, info.peerId, sub.topic))
           : false;
@@ -276,7 +282,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerHandle>
     authorizeForward(client, packet) {
       const info = infoOf(client);
       const ok = info?.kind === 'local'
-        ? localMayReceive(packet.topic)
+        ? localMayReceive(packet.topic, localTopics)
         : info?.kind === 'peer'
           ? (mode === 'hub' ? hubMayReceive(info.peerId, packet.topic) : neighbourMayReceive(owner, info.peerId, packet.topic))
           : false;
@@ -402,7 +408,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerHandle>
 
     publish(topic, payload, publishOptions = {}) {
       if (closing) return Promise.reject(new Error('broker is closed'));
-      if (!ownerMayPublish(owner, topic)) return Promise.reject(new RangeError(`not a topic under this owner's root: ${JSON.stringify(topic)}`));
+      if (!ownerMayPublish(owner, topic, localTopics)) return Promise.reject(new RangeError(`not a topic under this owner's root: ${JSON.stringify(topic)}`));
       const packet: PublishPacket = {
         cmd: 'publish',
         topic,
