@@ -22,6 +22,8 @@ export interface ControlParts {
   candidates: CandidateBook;
   zone: string;
   clock: Clock;
+  /** `tonari status`, when the agent has a read model (agent/api). */
+  status?: ControlTarget['status'] | undefined;
 }
 
 const STATE_ORDER: NeighbourState[] = ['connected', 'connecting', 'waiting', 'stopped', 'unreachable', 'untrusted'];
@@ -112,6 +114,7 @@ export function controlTarget(parts: ControlParts): ControlTarget {
     confirm: (fingerprint, code) => trust.confirm(fingerprint, code),
     add: (fingerprint, code, name) => trust.add(fingerprint, code, name),
     remove: (fingerprint) => trust.remove(fingerprint),
+    ...(parts.status ? { status: parts.status } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { HouseholdConfig, MeshConfig, TrustConfig } from '../config/index.js';
-import { createControlHandler } from '../control/handler.js';
+import { createControlHandler, type ControlTarget } from '../control/handler.js';
 import { controlSocketPath } from '../control/client.js';
 import { startControlServer } from '../control/server.js';
 import { Discovery, type DiscoveryOptions, type PeerCandidate } from '../discovery/index.js';
@@ -46,6 +46,10 @@ export interface NeighboursOptions {
   discovery?: Omit<DiscoveryOptions, 'self' | 'clock' | 'log'>;
   /** Serve the control socket in the state directory. Default true. */
   control?: boolean;
+  /** Topic roots this agent publishes on its broker for local tools only (Home Assistant), given its peer id. */
+  localTopics?: (peerId: string) => string[];
+  /** Answers `tonari status` on the control socket (the local API's read model). */
+  status?: ControlTarget['status'];
 }
 
 export interface RunningNeighbours {
@@ -107,6 +111,7 @@ export async function startNeighbours(config: NeighboursConfig, options: Neighbo
       host: meshConfig.listen.host,
       port: meshConfig.listen.port,
       localPort: meshConfig.localPort,
+      ...(options.localTopics ? { localTopics: options.localTopics(identity.peerId) } : {}),
       log: options.log,
       clock,
       // A key we do not trust completed a handshake: pending while a pairing window is open, refused and counted otherwise.
@@ -207,7 +212,7 @@ export async function startNeighbours(config: NeighboursConfig, options: Neighbo
 
     let controlPath: string | undefined;
     if (options.control !== false) {
-      const target = controlTarget({ identity, trust, broker, mesh: activeMesh, discovery, candidates, zone, clock });
+      const target = controlTarget({ identity, trust, broker, mesh: activeMesh, discovery, candidates, zone, clock, status: options.status });
       const server = await startControlServer({
         path: controlSocketPath(stateDir),
         handler: createControlHandler(target, (error, cmd) => log.error({ err: (error as Error).message, cmd }, 'control request failed')),

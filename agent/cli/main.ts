@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   identity: { summary: 'print this agent\'s peer id, fingerprint and check code', load: async () => (await import('./commands/identity.js')).identityCommand },
   pair: { summary: 'pair with neighbours (--window on the running agent), list or remove them', load: async () => (await import('./commands/pair.js')).pairCommand },
   peers: { summary: 'list the running agent\'s neighbours: link state, address, last seen, RTT, drops', load: async () => (await import('./commands/peers.js')).peersCommand },
+  status: { summary: 'what the running agent is doing: power flows, health, neighbours, today\'s trades, dashboard URL', load: async () => (await import('./commands/status.js')).statusCommand },
   ledger: { summary: 'verify the signed hash chain of the trade ledger, or export it as CSV', load: async () => (await import('./commands/ledger.js')).ledgerCommand },
   trades: { summary: 'list this agent\'s contracts and how they settled, from its ledger', load: async () => (await import('./commands/trades.js')).tradesCommand },
 };

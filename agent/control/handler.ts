@@ -6,12 +6,15 @@ import type { ConfirmResult, RemoveResult } from '../identity/trust-store.js';
 import { normalizeFingerprint } from '../identity/trusted-peers-file.js';
 import {
   parseRequest, type ControlRequest, type ControlResponse, type ErrorCode, type IdentityResult, type PeersResult, type PendingResult,
+  type StatusResult,
 } from './protocol.js';
 
 /** What the running agent offers to the control socket. */
 export interface ControlTarget {
   identity(): IdentityResult;
   peers(): PeersResult;
+  /** `tonari status`; absent when the agent runs without a read model. */
+  status?(): Promise<StatusResult>;
   openPairingWindow(ms: number): { closesAt: number };
   closePairingWindow(): void;
   pending(): PendingResult;
@@ -49,6 +52,9 @@ async function run(target: ControlTarget, request: ControlRequest): Promise<unkn
   switch (request.cmd) {
     case 'identity': return target.identity();
     case 'peers': return target.peers();
+    case 'status':
+      if (!target.status) throw new Refusal('unavailable', 'this agent does not report its status (started without the local API)');
+      return target.status();
     case 'pair-open': return { ...target.openPairingWindow(request.windowMs), checkCode: target.identity().checkCode };
     case 'pair-close': target.closePairingWindow(); return {};
     case 'pair-pending': return target.pending();

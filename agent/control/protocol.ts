@@ -10,6 +10,7 @@
  * See docs/identity.md ("The control socket").
  */
 import * as z from 'zod';
+import type { HouseholdView, StatusView } from '../api/types.js';
 
 export const CONTROL_SOCKET = 'control.sock';
 /** Longest request line, newline excluded; a longer one is answered `too_big` and the connection closed. */
@@ -18,7 +19,7 @@ export const MAX_REQUEST_BYTES = 4096;
 export const MIN_WINDOW_MS = 1000;
 export const MAX_WINDOW_MS = 3_600_000;
 
-export const COMMANDS = ['identity', 'peers', 'pair-open', 'pair-close', 'pair-pending', 'pair-confirm', 'pair-add', 'pair-remove'] as const;
+export const COMMANDS = ['identity', 'peers', 'status', 'pair-open', 'pair-close', 'pair-pending', 'pair-confirm', 'pair-add', 'pair-remove'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 const id = z.union([z.string().max(64), z.int()]).optional();
@@ -27,6 +28,7 @@ const text = (max: number) => z.string().min(1).max(max);
 const requestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ id, cmd: z.literal('identity') }),
   z.strictObject({ id, cmd: z.literal('peers') }),
+  z.strictObject({ id, cmd: z.literal('status') }),
   z.strictObject({ id, cmd: z.literal('pair-open'), windowMs: z.int().min(MIN_WINDOW_MS).max(MAX_WINDOW_MS) }),
   z.strictObject({ id, cmd: z.literal('pair-close') }),
   z.strictObject({ id, cmd: z.literal('pair-pending') }),
@@ -40,6 +42,8 @@ export type RequestId = string | number | undefined;
 
 export type ErrorCode =
   | 'malformed' | 'too_big' | 'unknown_command' | 'bad_request' | 'internal'
+  // status: the agent has no read model (an embedding without agent/api)
+  | 'unavailable'
   // refusals of the trust store
   | 'window_closed' | 'not_pending' | 'wrong_code' | 'bad_fingerprint' | 'already_trusted' | 'too_many_pending' | 'bad_name' | 'unknown_peer'
   // pair-remove
@@ -130,3 +134,12 @@ export interface PendingResult {
   closesAt: number | null;
   pending: { peerId: string; fingerprint: string; name: string | null; proposedAt: number }[];
 }
+
+/** `tonari status`: the object of GET /api/status, the household state, and where the dashboard is. */
+export type StatusResult = StatusView & {
+  household: HouseholdView | null;
+  /** The dashboard's URL; null when the HTTP API does not run. */
+  dashboard: string | null;
+  /** Today's trades (local day of market.timeZone): contracts and their money. */
+  today: { contracts: number; soldWh: number; boughtWh: number; receivedMillisen: number; paidMillisen: number; savingsMillisen: number };
+};
