@@ -9,6 +9,9 @@ import type { LinkStats } from '../devices/modbus/index.js';
 import { stateFields, summarize } from './summary.js';
 import type { NeighboursOptions, RunningNeighbours } from './neighbours.js';
 import type { MarketOptions, RunningMarket } from './market.js';
+import { ReadModel } from '../api/read-model.js';
+import type { ApiOptions, RunningApi } from '../api/index.js';
+import { VERSION } from '../cli/version.js';
 
 export interface AgentOptions {
   clock: Clock;
@@ -27,6 +30,13 @@ export interface AgentOptions {
   neighbours?: Omit<NeighboursOptions, 'clock' | 'log'>;
   /** Market tuning (tests); the market runs when the neighbours do and `market.enabled`. */
   market?: Pick<MarketOptions, 'replanMs' | 'tickMs'>;
+  /**
+   * Serve the local taps: the HTTP API and dashboard (`api.enabled`) and Home Assistant
+   * discovery (`homeAssistant.enabled`). Off when absent (`tonari run --once`, tests).
+   */
+  api?: ApiOptions;
+  /** Reported by the API and metrics. Default: the package version. */
+  version?: string;
 }
 
 export interface RunningAgent {
@@ -35,13 +45,22 @@ export interface RunningAgent {
   simulator: RunningSimulator | undefined;
   neighbours: RunningNeighbours | undefined;
   market: RunningMarket | undefined;
+  /** What the API, the metrics, Home Assistant and `tonari status` read. */
+  model: ReadModel;
+  /** The local taps, when started (options.api); `api.url` is the dashboard's URL while the HTTP API listens. */
+  api: RunningApi | undefined;
   stop(): Promise<void>;
 }
 
 /** The composition root: devices (or a simulated household), the poller, the status log, and the neighbours. */
 export async function startAgent(config: Config, options: AgentOptions): Promise<RunningAgent> {
   const { clock, log } = options;
+  const startedAt = clock.now();
   let simulator: RunningSimulator | undefined;
+  // Loaded only when needed, so `tonari run --once` does not carry the HTTP server and prom-client.
+  const apiModule = options.api ? await import('../api/index.js') : undefined;
+  let model: ReadModel | undefined;
+  let api: RunningApi | undefined;
   let effective = config;
   if (Object.keys(config.devices).length === 0) {
     // Loaded only when needed, so an agent on real hardware does not carry the simulator.
@@ -54,7 +73,15 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     // Loaded only when needed. A bad key or a busy port stops the agent before the first poll.
     const { startNeighbours } = await import('./neighbours.js');
     try {
-      neighbours = await startNeighbours(config, { ...options.neighbours, clock, log });
+      const localTopics = apiModule?.homeAssistantTopics(config);
+      neighbours = await startNeighbours(config, {
+        ...options.neighbours, clock, log,
+        ...(localTopics ? { localTopics } : {}),
+        status: async () => {
+          if (!model) throw new Error('the agent is still starting');
+          return model.statusResult(api?.url);
+        },
+      });
     } catch (error) {
       await devices.close();
       await simulator?.close();
@@ -96,12 +123,35 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       market?.onState(state);
       options.onState?.(state);
     },
+    onCycle: (cycle) => model?.observeCycle(cycle),
   });
+  const readModel = new ReadModel({
+    config: effective, clock, version: options.version ?? VERSION, startedAt, simulated: simulator !== undefined,
+    household: () => poller.state(), links: () => devices.links.map((l) => l.stats()), neighbours, market,
+  });
+  model = readModel;
+  const stopParts = async () => {
+    await market?.stop();
+    await neighbours?.stop();
+    await poller.stop();
+    await devices.close();
+    await simulator?.close();
+  };
+  if (apiModule && options.api) {
+    try {
+      api = await apiModule.startApi(readModel, { ...options.api, log });
+    } catch (error) {
+      await stopParts();
+      throw error;
+    }
+  }
   poller.start();
   log.info({ devices: devices.devices.map((d) => d.name), links: devices.links.map((l) => l.name), intervalMs: effective.poll.interval }, 'tonari running');
   return {
-    poller, devices, simulator, neighbours, market,
+    poller, devices, simulator, neighbours, market, model: readModel, api,
     async stop() {
+      // The taps first: event streams closed, Home Assistant told offline while the broker still runs.
+      await api?.stop();
       await market?.stop();
       await neighbours?.stop();
       await poller.stop();

@@ -5,7 +5,7 @@
 import { formatKeyPath, type Problem } from './errors.js';
 import { isRecord } from './problems.js';
 import { writablePointProblem } from '../devices/sunspec/write.js';
-import { MARKET_DEFAULTS } from './schema.js';
+import { isLoopbackHost, MARKET_DEFAULTS } from './schema.js';
 
 const DEFAULT_PROVIDES_GRID = true;
 
@@ -13,7 +13,7 @@ export function crossCheck(data: unknown): Problem[] {
   if (!isRecord(data)) return [];
   const links = data.links === undefined ? {} : isRecord(data.links) ? data.links : undefined;
   const devices = isRecord(data.devices) ? data.devices : {};
-  const problems: Problem[] = [...marketProblems(data.market)];
+  const problems: Problem[] = [...marketProblems(data.market), ...apiProblems(data.api), ...homeAssistantProblems(data.homeAssistant)];
   let gridDevice: string | undefined;
 
   for (const [name, device] of Object.entries(devices)) {
@@ -81,5 +81,33 @@ function marketProblems(market: unknown): Problem[] {
     path: ['market', 'buyCapSenPerKWh'],
     anchor: 'value',
     message: `expected at least market.sellFloorSenPerKWh (${floor}), got ${cap}: the highest buying price must not be below the lowest selling price`,
+  }];
+}
+
+/**
+ * The local API beyond loopback needs api.token (security: anyone on the LAN could read
+ * the household otherwise). Reported at api.listen.host; an invalid host or token is
+ * left to the schema's message.
+ */
+function apiProblems(api: unknown): Problem[] {
+  if (!isRecord(api) || api.enabled === false || !isRecord(api.listen)) return [];
+  const host = api.listen.host;
+  if (typeof host !== 'string' || isLoopbackHost(host) || api.token !== undefined) return [];
+  return [{
+    path: ['api', 'listen', 'host'],
+    anchor: 'value',
+    message: `${JSON.stringify(host)} is reachable beyond this machine, so the API needs a token: set api.token (32 to 256 printable characters, e.g. from \`openssl rand -base64 32\`) or listen on 127.0.0.1`,
+  }];
+}
+
+/** Home Assistant's topics must stay outside tonari's own namespace (the broker keeps them local). */
+function homeAssistantProblems(homeAssistant: unknown): Problem[] {
+  if (!isRecord(homeAssistant) || typeof homeAssistant.discoveryPrefix !== 'string') return [];
+  const prefix = homeAssistant.discoveryPrefix;
+  if (prefix !== 'tonari' && !prefix.startsWith('tonari/')) return [];
+  return [{
+    path: ['homeAssistant', 'discoveryPrefix'],
+    anchor: 'value',
+    message: `expected a prefix outside tonari's own topics (tonari/...), got ${JSON.stringify(prefix)}; Home Assistant's default is homeassistant`,
   }];
 }
