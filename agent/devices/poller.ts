@@ -35,6 +35,7 @@ export class Poller {
   private running = false;
   private cycle: Promise<void> | undefined;
   private latest: HouseholdState | undefined;
+  private completed = 0;
 
   constructor(private readonly options: PollerOptions) {
     for (const d of options.devices) {
@@ -56,6 +57,11 @@ export class Poller {
 
   state(): HouseholdState | undefined {
     return this.latest;
+  }
+
+  /** Cycles of the poll loop finished so far, whether their reads succeeded or not (the service watchdog's liveness signal). */
+  cyclesCompleted(): number {
+    return this.completed;
   }
 
   /** Polls every device once and returns the resulting household state. */
@@ -92,6 +98,7 @@ export class Poller {
         () => undefined,
         (err: unknown) => { this.options.log.error({ err }, 'poll cycle failed'); },
       ).finally(() => {
+        this.completed++;
         if (!this.running) return;
         const elapsed = this.options.clock.now() - started;
         this.schedule(Math.max(0, this.options.intervalMs - elapsed));
