@@ -116,6 +116,8 @@ export interface BrokerHandle {
   /** Publishes as the owner, in-process; the topic must be under the owner's root. */
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions): Promise<void>;
   stats(): BrokerStats;
+  /** True while the listeners accept connections and aedes is not closed (the service watchdog's broker check). */
+  listening(): boolean;
   /** Closes every connection of a peer (e.g. when its trust is revoked); returns how many were closed. */
   disconnect(peerId: string): number;
   close(): Promise<void>;
@@ -429,6 +431,8 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerHandle>
       published,
       ...(lastRejection ? { lastRejection: { ...lastRejection } } : {}),
     }),
+
+    listening: () => closing === undefined && !aedes.closed && tcpServer.listening && (localServer?.listening ?? true),
 
     disconnect(peerId) {
       const set = peerConns.get(peerId);
