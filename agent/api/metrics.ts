@@ -31,6 +31,7 @@ const SETTLED = new Set(['settled', 'settled-by-timeout', 'provisional', 'disput
 export class ApiMetrics {
   readonly registry = new Registry();
   private snap: Snapshot | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly stopCycles: () => void;
 
   constructor(private readonly model: ReadModel) {
@@ -208,8 +209,14 @@ export class ApiMetrics {
     });
   }
 
-  /** The exposition text, from a fresh snapshot of the read model. */
-  async scrape(): Promise<string> {
+  /** The exposition text, from a fresh snapshot of the read model. Scrapes run one at a time (they share the snapshot). */
+  scrape(): Promise<string> {
+    const run = this.queue.then(() => this.scrapeNow());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async scrapeNow(): Promise<string> {
     const { model } = this;
     const { neighbours, market } = model.sources;
     const stats = neighbours?.broker?.stats();

@@ -11,6 +11,7 @@ import t from 'tap';
 import { askAgent } from '../../agent/control/client.js';
 import type { StatusResult } from '../../agent/control/protocol.js';
 import { statusLines } from '../../agent/cli/commands/status.js';
+import { createControlHandler, type ControlTarget } from '../../agent/control/handler.js';
 import { ensureDistFresh, ROOT } from '../helpers/build.js';
 import { apiConfig, getJson, startApiAgent, stateDir, until } from './helpers.js';
 
@@ -119,4 +120,14 @@ t.test('statusLines marks stale values, a damaged ledger and a missing dashboard
     'dashboard   off (api.enabled is false, or the agent runs without the API)',
   ]);
   t.match(statusLines({ ...base, household: null })[2], 'household   no reading yet');
+});
+
+t.test('the control handler: status answers from the target, or is refused when it has none', async (t) => {
+  const result = { version: '1.0.0' } as StatusResult;
+  const base = { identity: () => { throw new Error('unused'); } } as unknown as ControlTarget;
+  const without = createControlHandler(base);
+  t.strictSame(await without({ id: 1, cmd: 'status' }), { id: 1, ok: false, error: { code: 'unavailable', message: 'this agent does not report its status (started without the local API)' } });
+  const withStatus = createControlHandler({ ...base, status: async () => result });
+  t.strictSame(await withStatus({ id: 2, cmd: 'status' }), { id: 2, ok: true, result });
+  t.match(await withStatus({ id: 3, cmd: 'status', extra: 1 }), { id: 3, ok: false, error: { code: 'bad_request' } }, 'no arguments');
 });

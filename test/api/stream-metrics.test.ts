@@ -191,6 +191,10 @@ t.test('/metrics: Prometheus text with the agent\'s values', async (t) => {
   t.equal(m.get('tonari_settled_energy_wh_total', { side: 'sell' }), 0);
   t.equal(m.get('tonari_settled_amount_yen_total', { side: 'buy' }), 0);
 
+  // Scrapes at once do not disturb each other.
+  const texts = await Promise.all([1, 2, 3, 4].map(async () => (await fetch(new URL('metrics', base))).text()));
+  for (const text of texts) t.equal(parseMetrics(text).get('tonari_power_watts', { quantity: 'pv' }), household.pvW, 'concurrent scrape complete');
+
   // A refusal shows in the counters.
   const tls = agent.neighbours!.broker!.tlsAddress();
   const socket = net.connect(tls.port, tls.host, () => socket.write('not tls\r\n\r\n'));

@@ -32,7 +32,7 @@ t.test('requests are validated before the target sees them', async (t) => {
   const cases: [unknown, ControlResponse][] = [
     [[1, 2], { ok: false, error: { code: 'malformed', message: 'a request is one JSON object per line' } }],
     ['peers', { ok: false, error: { code: 'malformed', message: 'a request is one JSON object per line' } }],
-    [{ id: 7, cmd: 'reboot' }, { id: 7, ok: false, error: { code: 'unknown_command', message: 'unknown command "reboot"; known: identity, peers, pair-open, pair-close, pair-pending, pair-confirm, pair-add, pair-remove' } }],
+    [{ id: 7, cmd: 'reboot' }, { id: 7, ok: false, error: { code: 'unknown_command', message: 'unknown command "reboot"; known: identity, peers, status, pair-open, pair-close, pair-pending, pair-confirm, pair-add, pair-remove' } }],
     [{ id: 'x', cmd: 'pair-open' }, { id: 'x', ok: false, error: { code: 'bad_request', message: 'windowMs: Invalid input: expected number, received undefined' } }],
     [{ cmd: 'pair-open', windowMs: 10 }, { ok: false, error: { code: 'bad_request', message: 'windowMs: Too small: expected number to be >=1000' } }],
     [{ cmd: 'pair-open', windowMs: 7_200_000 }, { ok: false, error: { code: 'bad_request', message: 'windowMs: Too big: expected number to be <=3600000' } }],
