@@ -109,7 +109,7 @@ export const dashboardHtml = String.raw`<!doctype html>
           <li><span class="swatch sw-traded"></span>contract</li>
           <li><span class="swatch sw-now"></span>now</li>
         </ul>
-        <div class="slots-scroll" id="slots-scroll">
+        <div class="slots-scroll" id="slots-scroll" tabindex="0" aria-label="slots of the day">
           <table class="slots" data-testid="slots">
             <thead>
               <tr><th scope="col">Time</th><th scope="col">Phase</th><th scope="col">Your order</th><th scope="col">Book</th><th scope="col">Clearing</th><th scope="col">Contract</th></tr>

@@ -28,6 +28,12 @@ const data = {
 
 /* ---------- applying what arrives (from fetch or from the stream) ---------- */
 
+/** The agent's latest time (it runs faster than the wall clock in an accelerated simulation). */
+function agentNow() {
+  const times = [data.household && data.household.at, data.status && data.status.now, data.slots && data.slots.now].filter(isNum);
+  return times.length ? Math.max(...times) : Date.now();
+}
+
 function householdStaleness() {
   if (!data.household || !data.householdAt) return '';
   const age = Date.now() - data.householdAt;
@@ -64,14 +70,14 @@ const apply = {
     refreshEarningsSoon();
   },
   earnings(earnings) { data.earnings = earnings; renderEarnings(earnings); },
-  events(body) { data.events = (body && Array.isArray(body.events)) ? body.events.slice(0, MAX_EVENTS) : []; renderEvents(data.events); },
+  events(body) { data.events = (body && Array.isArray(body.events)) ? body.events.slice(0, MAX_EVENTS) : []; renderEvents(data.events, agentNow()); },
   event(row) {
     if (!row) return;
     const key = (e) => [e.at, e.kind, e.reason, e.peer].join('|');
     const events = (data.events || []).filter((e) => key(e) !== key(row));
     events.unshift(row);
     data.events = events.slice(0, MAX_EVENTS);
-    renderEvents(data.events);
+    renderEvents(data.events, agentNow());
   },
 };
 
@@ -238,6 +244,12 @@ function start() {
     slotsView.showLater = !slotsView.showLater;
     renderSlots(data.slots, contractsBySlot());
   });
+  // The table follows the current slot until the user scrolls it (scroll events alone are also ours).
+  const scroller = $('slots-scroll');
+  for (const type of ['wheel', 'touchstart', 'pointerdown', 'keydown']) {
+    scroller.addEventListener(type, () => { slotsView.userScrolled = true; }, { passive: true });
+  }
+  window.addEventListener('resize', followCurrentSlot);
   describeConnection();
   load().catch(() => {});
   connect();

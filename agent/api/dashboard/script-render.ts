@@ -230,7 +230,8 @@ function contractCell(rows) {
 function slotRow(slot, contracts) {
   const phase = String(slot.phase || '');
   const c = slot.clearing;
-  return h('tr', { class: phase, 'data-slot': slot.slot },
+  const quiet = !ownOrder(slot) && !c && contracts.length === 0;
+  return h('tr', { class: phase + (quiet ? ' quiet' : ''), 'data-slot': slot.slot },
     h('td', { class: 'slot-time', 'data-label': 'Time', text: clock(slot.slot) + '\u2013' + clock(slot.end) }),
     h('td', { class: 'slot-phase', 'data-label': 'Phase' }, h('span', { class: 'phase phase-' + phase, text: phase || DASH })),
     orderCell(ownOrder(slot)),
@@ -253,7 +254,7 @@ function timelineCell(slot, contracts) {
   return h('span', { class: classes.join(' '), title: clock(slot.slot) + ' ' + slot.phase + ': ' + what });
 }
 
-const slotsView = { showLater: false, scrolled: false };
+const slotsView = { showLater: false, userScrolled: false };
 
 function renderSlots(data, contractsBySlot) {
   const body = $('slots-body');
@@ -291,14 +292,22 @@ function renderSlots(data, contractsBySlot) {
   if (nextGate < Infinity) summary.push('next gate ' + clock(nextGate));
   setText($('slots-summary'), summary.join(' \u00b7 '));
 
-  // Once, bring the slot being delivered near the top of the table (scrolling the table only).
-  const current = body.querySelector('tr.delivering') || body.querySelector('tr.open');
-  if (!slotsView.scrolled && current) {
-    const scroller = $('slots-scroll');
-    const head = scroller.querySelector('thead');
-    scroller.scrollTop = Math.max(0, current.offsetTop - (head ? head.offsetHeight : 0) - 4);
-    slotsView.scrolled = true;
-  }
+  followCurrentSlot();
+}
+
+/**
+ * Keeps the slot being delivered (or the next open one) at the top of the table,
+ * until the user scrolls the table themselves. Only the table scrolls, never the page.
+ */
+function followCurrentSlot() {
+  if (slotsView.userScrolled) return;
+  const scroller = $('slots-scroll');
+  const current = scroller.querySelector('tr.delivering') || scroller.querySelector('tr.open');
+  if (!current) return;
+  const head = scroller.querySelector('thead');
+  const headHeight = head && head.offsetParent !== null ? head.offsetHeight : 0;
+  const top = current.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+  scroller.scrollTop = Math.max(0, top - headHeight);
 }
 
 /* ---------- money: GET /api/earnings ---------- */
@@ -340,7 +349,8 @@ function eventRow(e, today) {
     h('span', { class: 'event-reason', text: String(e.reason || '') }));
 }
 
-function renderEvents(events) {
+/** now: the agent's time (it may run faster than the wall clock in a simulation). */
+function renderEvents(events, now) {
   const list = $('events');
   if (!Array.isArray(events)) {
     list.replaceChildren(h('li', { class: 'empty', text: 'Events are not available' }));
@@ -351,7 +361,7 @@ function renderEvents(events) {
     setText($('events-summary'), '');
     return;
   }
-  const today = new Date().toDateString();
+  const today = new Date(isNum(now) ? now : Date.now()).toDateString();
   list.replaceChildren(...events.slice(0, 30).map((e) => eventRow(e, today)));
   setText($('events-summary'), events.length + ' recent');
 }

@@ -448,6 +448,8 @@ h3 { font-size: .8rem; text-transform: uppercase; letter-spacing: .06em; color: 
   .slots td.slot-phase { grid-column: 2; justify-self: end; }
   .slots td:not(.slot-time):not(.slot-phase) { grid-column: 1 / -1; }
   .slots td.dim { display: none; }
+  .slots tr.quiet { padding-top: 6px; padding-bottom: 6px; }
+  .slots tr.quiet td:not(.slot-time):not(.slot-phase) { display: none; }
   .slots .sub { display: inline; margin-left: 6px; }
   .slots .contract { display: inline; }
   .slots tr.delivering td { background: transparent; }
