@@ -3,7 +3,8 @@
  * with solar and battery, and a neighbour without) started as `tonari run --speed`
  * starts them, on one accelerated clock, their simulated households read over
  * Modbus, meshed over their brokers on 127.0.0.1, each serving the local API.
- * Headless Chromium loads the first one's dashboard under the API's CSP and checks
+ * Headless Chromium loads the first one's dashboard (with its API token, as a
+ * household would open it from the LAN) under the API's CSP and checks
  * what a household looks at: live power values that move, the neighbour, today's
  * slots with its own orders, earnings, events. Screenshots (desktop and phone,
  * light and dark) go to dist/test-artifacts/ for people to look at.
@@ -27,6 +28,8 @@ const ARTIFACTS = path.join(ROOT, 'dist/test-artifacts');
 const SPEED = 120;
 /** Late morning: the 11:30 slot is being delivered, and the 12:00 slot's gate closes 7.5 s (real) in. */
 const SIM_START = Date.parse('2026-06-21T11:30:00+09:00');
+/** The home agent's API wants a token: the browser opens /?token= once and lives on the cookie. */
+const TOKEN = 'dashboard-test-token-0123456789abcdefghij';
 /** Installer-given names are data too: this one must show as text, never become markup. */
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
 
@@ -51,7 +54,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 const text = async (page: Page, testid: string) => ((await page.getByTestId(testid).first().textContent()) ?? '').trim();
 
 /** `me`'s configuration: everything on 127.0.0.1, the other one its static, trusted neighbour (named `otherName`). */
-function agentConfig(me: Node, other: Node, options: { name: string; otherName: string; pvWp: number; batteryWh: number }): Config {
+function agentConfig(me: Node, other: Node, options: { name: string; otherName: string; pvWp: number; batteryWh: number; token?: string }): Config {
   const base = defaultConfig();
   return {
     ...base,
@@ -65,7 +68,7 @@ function agentConfig(me: Node, other: Node, options: { name: string; otherName: 
       peers: [{ host: '127.0.0.1', port: other.port, fingerprint: other.identity.fingerprint }],
     },
     trust: { peers: [{ fingerprint: other.identity.fingerprint, name: options.otherName }] },
-    api: { ...base.api, listen: { host: '127.0.0.1', port: 0 } },
+    api: { ...base.api, listen: { host: '127.0.0.1', port: 0 }, ...(options.token ? { token: options.token } : {}) },
   };
 }
 
@@ -112,7 +115,7 @@ t.test('the dashboard shows a live household, its neighbour and its market', asy
     rmSync(profile, { recursive: true, force: true });
   });
   const clock = new ScaledClock(SIM_START, SPEED);
-  agents.push(await start(agentConfig(me, next, { name: 'Tanaka house', otherName: 'Suzuki', pvWp: 6000, batteryWh: 10_000 }), clock));
+  agents.push(await start(agentConfig(me, next, { name: 'Tanaka house', otherName: 'Suzuki', pvWp: 6000, batteryWh: 10_000, token: TOKEN }), clock));
   agents.push(await start(agentConfig(next, me, { name: 'Suzuki house', otherName: HOSTILE_NAME, pvWp: 0, batteryWh: 0 }), clock));
   const [home, neighbour] = agents as [RunningAgent, RunningAgent];
   const homeUrl = home.api?.url;
@@ -132,7 +135,9 @@ t.test('the dashboard shows a live household, its neighbour and its market', asy
   const page = context.pages()[0] ?? await context.newPage();
   const problems = watch(page);
 
-  await page.goto(homeUrl);
+  t.equal((await fetch(homeUrl)).status, 401, 'the home agent\'s dashboard needs its token');
+  await page.goto(`${homeUrl}?token=${TOKEN}`);
+  t.equal(page.url(), homeUrl, 'opened with ?token=, the browser is sent on to / with a cookie (no token in the address bar)');
   await until('the live stream', async () => (await page.getByTestId('connection').getAttribute('data-state')) === 'live', 15_000);
   await until('the status', async () => (await page.title()) === 'Tanaka house · tonari', 10_000);
   t.pass('the title names the household');
