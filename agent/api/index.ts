@@ -5,6 +5,7 @@
  * control socket. Started after the neighbours and the market, stopped before them.
  */
 import { isLoopbackHost } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { dashboardAssets } from './dashboard/index.js';
 import { currentHaState, startHomeAssistant, type RunningHomeAssistant } from './home-assistant.js';
@@ -23,6 +24,12 @@ export interface ApiOptions {
   stream?: StreamOptions;
   /** How often the Home Assistant state is published. Default 10 s. */
   haStateEveryMs?: number;
+  /**
+   * The clock that paces the event stream and Home Assistant publishing. Default the agent's
+   * clock; an accelerated agent (--speed) passes the real clock, so a browser gets updates at
+   * a human pace instead of a hundred a second.
+   */
+  pace?: Clock;
 }
 
 export interface RunningApi {
@@ -75,7 +82,7 @@ export async function startApi(model: ReadModel, options: ApiOptions & { log: Lo
   try {
     if (config.api.enabled) {
       parts.metrics = new ApiMetrics(model);
-      const hub = new StreamHub(model, sources.clock, log, options.stream);
+      const hub = new StreamHub(model, options.pace ?? sources.clock, log, options.stream);
       parts.server = await startApiServer({
         host: config.api.listen.host, port: config.api.listen.port, token: config.api.token,
         model, metrics: parts.metrics, hub, assets: dashboardAssets, log,
@@ -87,7 +94,7 @@ export async function startApi(model: ReadModel, options: ApiOptions & { log: Lo
     if (homeAssistantActive(config) && neighbours?.broker) {
       parts.ha = await startHomeAssistant({
         broker: neighbours.broker, model, peerId: neighbours.identity.peerId, discoveryPrefix: config.homeAssistant.discoveryPrefix,
-        clock: sources.clock, log, ...(options.haStateEveryMs !== undefined ? { stateEveryMs: options.haStateEveryMs } : {}),
+        clock: options.pace ?? sources.clock, log, ...(options.haStateEveryMs !== undefined ? { stateEveryMs: options.haStateEveryMs } : {}),
       });
     } else if (config.homeAssistant.enabled) {
       const why = !config.mesh.enabled ? 'mesh.enabled is false' : config.mesh.broker ? 'external-broker mode' : 'mesh.localPort is none';

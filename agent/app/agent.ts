@@ -106,6 +106,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   const poller = new Poller({
     devices: devices.devices,
     clock,
+    ...(options.ioClock ? { timingClock: options.ioClock } : {}),
     log,
     intervalMs: effective.poll.interval,
     staleAfterMs: effective.poll.staleAfter,
@@ -139,7 +140,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   };
   if (apiModule && options.api) {
     try {
-      api = await apiModule.startApi(readModel, { ...options.api, log });
+      api = await apiModule.startApi(readModel, { ...(options.ioClock ? { pace: options.ioClock } : {}), ...options.api, log });
     } catch (error) {
       await stopParts();
       throw error;
