@@ -3,6 +3,9 @@ import { startAgent } from '../../app/agent.js';
 import { DEMO_STATE_DIR, demoConfig } from '../../app/demo.js';
 import { DeviceSetupError } from '../../app/devices.js';
 import { ControlSocketError } from '../../control/server.js';
+import { ApiListenError } from '../../api/server.js';
+import { ClusterConfigError } from '../../mesh/external-tls.js';
+import { startService, stopWithin, STOP_DEADLINE_MS } from '../../service/index.js';
 import { IdentityError } from '../../identity/key-store.js';
 import { TrustStoreError } from '../../identity/trust-store.js';
 import { stateFields } from '../../app/summary.js';
@@ -83,7 +86,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     agent = await startAgent(config, {
       clock, log, statusEveryMs: args.values.demo ? 0 : 60_000, simulatorClock: timeline ?? simulatorClock(config, args.values.demo === true),
       ...(timeline ? { ioClock: systemClock } : {}),
-      ...(args.values.once ? {} : { neighbours: {} }),
+      ...(args.values.once ? {} : { neighbours: {}, api: {} }),
     });
   } catch (err) {
     const exit = startFailure(err, io);
@@ -99,22 +102,46 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     return EXIT.OK;
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'stopping');
+  // Under systemd (NOTIFY_SOCKET): READY=1 now, watchdog pings while healthy, STATUS= lines.
+  const service = startService(agent, config, { env: process.env, pid: process.pid, clock: systemClock, log });
+  const signal = await new Promise<string>((resolve) => {
+    const stop = (name: string) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
-      resolve();
+      resolve(name);
     };
     const onInt = () => stop('SIGINT');
     const onTerm = () => stop('SIGTERM');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
-  await agent.stop();
-  log.info('stopped');
+  log.info({ signal, deadlineMs: STOP_DEADLINE_MS }, 'stopping');
+  service?.stopping();
+  // Real time, whatever the agent's clock: systemd's TimeoutStopSec does not run faster.
+  const stopped = await stopWithin(() => agent.stop(), STOP_DEADLINE_MS, systemClock);
+  await service?.close();
+  if (stopped.outcome === 'stopped') {
+    log.info({ ms: stopped.ms }, 'stopped');
+    log.flush();
+    return EXIT.OK;
+  }
+  if (stopped.outcome === 'failed') {
+    // A part that failed to stop may still hold a socket or a timer: exit rather than linger.
+    log.error({ err: describe(stopped.error), ms: stopped.ms }, 'stopping failed');
+    log.flush();
+    process.exit(EXIT.SOFTWARE);
+  }
+  // Something hangs (a socket that never closes, a disk that never answers). Exit now, saying
+  // so, rather than be SIGKILLed by systemd at TimeoutStopSec; whatever was acknowledged is
+  // already on disk (the ledger fsyncs each record before it counts), and a torn ledger tail
+  // is cut off on the next start.
+  log.fatal({ deadlineMs: STOP_DEADLINE_MS }, 'the agent did not stop in time; exiting anyway');
   log.flush();
-  return EXIT.OK;
+  process.exit(EXIT.SOFTWARE);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The exit status (after saying why) for an agent that cannot start, or undefined for a bug. */
@@ -134,6 +161,16 @@ function startFailure(err: unknown, io: CliIO): number | undefined {
   if (err instanceof IdentityError) {
     writeLine(io.stderr, `tonari run: ${err.message}`);
     return identityExitCode(err);
+  }
+  if (err instanceof ClusterConfigError) {
+    writeLine(io.stderr, `tonari run: mesh.broker: ${err.message}`);
+    return EXIT.CONFIG;
+  }
+  if (err instanceof ApiListenError) {
+    writeLine(io.stderr, `tonari run: ${err.message}`);
+    // A missing token or a privileged port is the configuration's fault; a busy port or an
+    // address not up yet (early at boot) may pass, so systemd may restart for those.
+    return err.reason === 'no_token' || err.reason === 'denied' ? EXIT.CONFIG : EXIT.UNAVAILABLE;
   }
   if (err instanceof ControlSocketError) {
     writeLine(io.stderr, `tonari run: ${err.message}`);
