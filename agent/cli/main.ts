@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   status: { summary: 'what the running agent is doing: power flows, health, neighbours, today\'s trades, dashboard URL', load: async () => (await import('./commands/status.js')).statusCommand },
   ledger: { summary: 'verify the signed hash chain of the trade ledger, or export it as CSV', load: async () => (await import('./commands/ledger.js')).ledgerCommand },
   trades: { summary: 'list this agent\'s contracts and how they settled, from its ledger', load: async () => (await import('./commands/trades.js')).tradesCommand },
+  demo: { summary: 'start a community of simulated households on this machine, trading on an accelerated clock', load: async () => (await import('./commands/demo.js')).demoCommand },
 };
 
 function usage(io: CliIO): void {
