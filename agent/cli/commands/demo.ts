@@ -43,7 +43,7 @@ Every run starts a fresh timeline with fresh ledgers; the households keep their
 identity keys in DIR between runs. While it runs, ask any agent directly, e.g.
   tonari peers --state-dir DIR/suzuki/state     tonari trades --state-dir DIR/sato/state
 
-Exit status: 0 when stopped with Ctrl-C or SIGTERM; 1 if every agent died; 64 for
+Exit status: 0 when stopped with Ctrl-C, SIGTERM or SIGHUP; 1 if every agent died; 64 for
 bad arguments; 69 when agents of an earlier demo still run in DIR; 74 when DIR
 cannot be written.`;
 
@@ -143,6 +143,7 @@ async function runCommunity(community: PreparedCommunity, options: { speed: numb
   }
 
   let stopSignal: string | undefined;
+  const redraw = () => out.set(`${statusText(clock.now(), DEMO_TIME_ZONE, monitor.totals())} · Ctrl-C stops`);
   const show = (event: LauncherEvent) => {
     // Once stopping, links going down are the plan, not news.
     if (stopSignal !== undefined && (event.type === 'unlinked' || event.type === 'linked' || event.type === 'mesh')) return;
@@ -154,6 +155,7 @@ async function runCommunity(community: PreparedCommunity, options: { speed: numb
     }
     const text = eventText(event, DEMO_TIME_ZONE);
     if (text !== undefined) out.print(`[${at()}] ${text}`);
+    if (out.live && stopSignal === undefined) redraw();
   };
   const processes = new CommunityProcesses({
     members, monitor, nodePath: process.execPath, bin: fileURLToPath(new URL('../bin.js', import.meta.url)),
@@ -167,17 +169,21 @@ async function runCommunity(community: PreparedCommunity, options: { speed: numb
     stopSignal = signal;
     requestStop();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP: the terminal closed. The agents run in their own process group and would outlive it.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  // A closed terminal fails writes with EIO; stopping the agents must not fail with it.
+  const ignoreWriteError = () => undefined;
+  io.stdout.on('error', ignoreWriteError);
 
   // The live status line on a terminal; in a pipe or a log, a status line per simulated hour.
   let lastHour = Math.floor(clock.now() / 3_600_000);
   const ticker = setInterval(() => {
     if (json) return;
-    const status = statusText(clock.now(), DEMO_TIME_ZONE, monitor.totals());
     if (out.live) {
-      out.set(`${status} · Ctrl-C stops`);
+      redraw();
     } else {
+      const status = statusText(clock.now(), DEMO_TIME_ZONE, monitor.totals());
       const hour = Math.floor(clock.now() / 3_600_000);
       if (hour !== lastHour) out.print(status);
       lastHour = hour;
@@ -185,7 +191,9 @@ async function runCommunity(community: PreparedCommunity, options: { speed: numb
   }, out.live ? 250 : 1000);
 
   processes.start();
-  await writePids(community.dir, { launcher: process.pid, agents: processes.pids() });
+  const pids = processes.pids();
+  await writePids(community.dir, { launcher: process.pid, agents: pids });
+  if (json) emit({ type: 'launched', launcher: process.pid, pids });
   let allDied = false;
   try {
     await Promise.race([stopRequested, processes.allExited.then(() => { allDied = stopSignal === undefined; })]);
@@ -204,8 +212,8 @@ async function runCommunity(community: PreparedCommunity, options: { speed: numb
     }
   } finally {
     clearInterval(ticker);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of signals) process.off(s, onSignal);
+    io.stdout.off('error', ignoreWriteError);
     await removePids(community.dir).catch(() => undefined);
   }
   return allDied ? EXIT.FAILURE : EXIT.OK;
