@@ -79,10 +79,12 @@ t.test('tonari peers and pair --window without a running agent: exit 69 and say 
   const peers = await tonari(['peers', '--state-dir', nodes[0]!.stateDir, '--json']);
   t.equal(peers.code, 69);
   t.equal(peers.stdout, '');
-  t.match(peers.stderr, /no running tonari agent answers at .*control\.sock \(no control socket\); is `tonari run` running with state directory/);
+  t.match(peers.stderr, /no running tonari agent answers at .*control\.sock \(no control socket\)\n/);
+  t.match(peers.stderr, /tonari peers: no agent runs with state directory .*: start it \(sudo systemctl start tonari, or tonari run --config FILE\)/, 'and what to do next');
   const pair = await tonari(['pair', '--state-dir', nodes[0]!.stateDir, '--window', '1m']);
   t.equal(pair.code, 69);
   t.match(pair.stderr, /--window needs a running agent/);
+  t.match(pair.stderr, /tonari pair: no agent runs with state directory/);
 });
 
 t.test('tonari pair --window --code FP=CODE pairs a knocking neighbour; --remove goes through the agent', async (t) => {

@@ -7,6 +7,7 @@ import { createLogger, type LogLevel } from '../../core/log.js';
 import { IdentityError, KEY_FILE, loadOrCreateIdentity } from '../../identity/key-store.js';
 import { TrustStore, TrustStoreError } from '../../identity/trust-store.js';
 import { statusTopic } from '../../mesh/topics.js';
+import { commandLine, isPermissionError, permissionHint } from '../hints.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/tonari';
@@ -75,6 +76,7 @@ export async function runBroker(argv: string[], io: CliIO, stop: Promise<void>):
   } catch (error) {
     if (error instanceof IdentityError) {
       writeLine(io.stderr, `tonari broker: ${error.message} (${join(stateDir, KEY_FILE)})`);
+      if (isPermissionError(error)) writeLine(io.stderr, `tonari broker: ${permissionHint(commandLine('broker', argv))}`);
       return error.code === 'key_unreadable' || error.code === 'state_dir' ? EXIT.IOERR : EXIT.CONFIG;
     }
     if (error instanceof TrustStoreError) {

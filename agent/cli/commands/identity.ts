@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/log.js';
 import { IdentityError, KEY_FILE, loadOrCreateIdentity } from '../../identity/key-store.js';
+import { commandLine, isPermissionError, permissionHint } from '../hints.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/tonari';
@@ -49,6 +50,7 @@ export async function identityCommand(argv: string[], io: CliIO): Promise<number
   } catch (error) {
     if (!(error instanceof IdentityError)) throw error;
     writeLine(io.stderr, `tonari identity: ${error.message}`);
+    if (isPermissionError(error)) writeLine(io.stderr, `tonari identity: ${permissionHint(commandLine('identity', argv))}`);
     return identityExitCode(error);
   }
   if (!existed) writeLine(io.stderr, `created a new identity key in ${join(stateDir, KEY_FILE)}`);

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KEY_FILE, parseKeyPem } from '../../identity/key-store.js';
 import { peerIdOf, rawPublicKey } from '../../identity/peer-id.js';
 import { ledgerCsv } from '../../ledger/export.js';
 import { LEDGER_FILE, readLedgerFile, verifyLedgerFile, type LedgerFileReport } from '../../ledger/ledger.js';
 import { formatFault } from '../../ledger/verify.js';
+import { commandLine, isPermissionError, permissionHint } from '../hints.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
 import { DEFAULT_STATE_DIR, resolveStateDir } from './identity.js';
 
@@ -68,13 +70,14 @@ async function target(values: { 'state-dir'?: string | undefined; file?: string 
   }
 }
 
-function openError(io: CliIO, command: string, file: string, error: unknown): number {
+function openError(io: CliIO, command: string, file: string, error: unknown, argv: readonly string[]): number {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') {
-    writeLine(io.stderr, `tonari ledger ${command}: no ledger at ${file}`);
+    writeLine(io.stderr, `tonari ledger ${command}: no ledger at ${file}${existsSync(dirname(file)) ? '' : `: there is no directory ${dirname(file)}; give the agent's state directory with --state-dir`}`);
     return LEDGER_EXIT.NO_LEDGER;
   }
   writeLine(io.stderr, `tonari ledger ${command}: cannot read ${file}: ${(error as Error).message}`);
+  if (isPermissionError(error)) writeLine(io.stderr, `tonari ledger ${command}: ${permissionHint(commandLine('ledger', argv))}`);
   return LEDGER_EXIT.IOERR;
 }
 
@@ -96,13 +99,13 @@ function summary(report: LedgerFileReport): string {
   return `${report.file}: ${plural(report.records, 'record')}, ${report.size} bytes${who}: OK`;
 }
 
-async function verifyCommand(values: { 'state-dir'?: string | undefined; file?: string | undefined; json?: boolean | undefined }, io: CliIO): Promise<number> {
+async function verifyCommand(values: { 'state-dir'?: string | undefined; file?: string | undefined; json?: boolean | undefined }, io: CliIO, argv: readonly string[]): Promise<number> {
   const { file, signer, note } = await target(values);
   let report: LedgerFileReport;
   try {
     report = await verifyLedgerFile(file, { signatures: 'all', ...(signer !== undefined ? { signer } : {}) });
   } catch (error) {
-    return openError(io, 'verify', file, error);
+    return openError(io, 'verify', file, error, argv);
   }
   if (note !== undefined) writeLine(io.stderr, `tonari ledger verify: ${note}`);
   if (values.json) {
@@ -125,13 +128,13 @@ async function verifyCommand(values: { 'state-dir'?: string | undefined; file?: 
   return exitCode(report);
 }
 
-async function exportCommand(values: { 'state-dir'?: string | undefined; file?: string | undefined }, io: CliIO): Promise<number> {
+async function exportCommand(values: { 'state-dir'?: string | undefined; file?: string | undefined }, io: CliIO, argv: readonly string[]): Promise<number> {
   const { file, signer, note } = await target(values);
   let result;
   try {
     result = await readLedgerFile(file, { signatures: 'all', ...(signer !== undefined ? { signer } : {}) });
   } catch (error) {
-    return openError(io, 'export', file, error);
+    return openError(io, 'export', file, error, argv);
   }
   io.stdout.write(ledgerCsv(result.records));
   if (note !== undefined) writeLine(io.stderr, `tonari ledger export: ${note}`);
@@ -177,10 +180,10 @@ export async function ledgerCommand(argv: string[], io: CliIO): Promise<number> 
   switch (sub) {
     case 'verify':
       if (values.csv) return usageError('--csv is an option of export');
-      return verifyCommand(values, io);
+      return verifyCommand(values, io, argv);
     case 'export':
       if (values.json) return usageError('export writes CSV; --json is an option of verify');
-      return exportCommand(values, io);
+      return exportCommand(values, io, argv);
     case undefined:
       return usageError('which one: verify or export?');
     default:

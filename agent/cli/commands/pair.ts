@@ -7,6 +7,7 @@ import { systemClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/log.js';
 import { isValidCheckCode } from '../../identity/check-code.js';
 import { normalizeFingerprint, TrustStore, TrustStoreError, type ConfirmResult, type RejectionReason as ConfirmRefusal, type TrustedPeer } from '../../identity/trust-store.js';
+import { agentUnavailableHint, commandLine, isPermissionError, permissionHint } from '../hints.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
 import { DEFAULT_STATE_DIR, resolveStateDir } from './identity.js';
 
@@ -78,7 +79,7 @@ export async function pairCommand(argv: string[], io: CliIO): Promise<number> {
   if (actions !== 1) return usageError(io, 'give exactly one of --window, --add, --list, --remove');
   if (values.window !== undefined) {
     if (values.name !== undefined || values.json) return usageError(io, '--name and --json do not go with --window');
-    return pairWindow(values.window, values.code ?? [], resolveStateDir(values['state-dir']), io);
+    return pairWindow(values.window, values.code ?? [], resolveStateDir(values['state-dir']), io, argv);
   }
   if (values.add !== undefined && values.code?.length !== 1) return usageError(io, '--add needs --code (once), the check code the neighbour\'s `tonari identity` shows');
   if (values.add === undefined && (values.code !== undefined || values.name !== undefined)) return usageError(io, '--code and --name go with --add');
@@ -91,6 +92,10 @@ export async function pairCommand(argv: string[], io: CliIO): Promise<number> {
   } catch (error) {
     if (!(error instanceof TrustStoreError)) throw error;
     writeLine(io.stderr, `tonari pair: ${error.message}`);
+    if (isPermissionError(error)) {
+      writeLine(io.stderr, `tonari pair: ${permissionHint(commandLine('pair', argv))}`);
+      return EXIT.IOERR;
+    }
     return EXIT.CONFIG;
   }
 
@@ -142,8 +147,9 @@ export async function pairCommand(argv: string[], io: CliIO): Promise<number> {
   return EXIT.FAILURE;
 }
 
-function unavailable(io: CliIO, error: AgentUnavailableError, stateDir: string): number {
-  writeLine(io.stderr, `tonari pair: --window needs a running agent: ${error.message}; is \`tonari run\` running with state directory ${stateDir}? (--add works without one)`);
+async function unavailable(io: CliIO, error: AgentUnavailableError, stateDir: string, argv: readonly string[]): Promise<number> {
+  writeLine(io.stderr, `tonari pair: --window needs a running agent (--add, --list and --remove work without one): ${error.message}`);
+  writeLine(io.stderr, `tonari pair: ${await agentUnavailableHint(stateDir, error.reason, commandLine('pair', argv))}`);
   return EXIT.UNAVAILABLE;
 }
 
@@ -169,7 +175,7 @@ async function viaAgent(stateDir: string, cmd: 'pair-add' | 'pair-remove', args:
 }
 
 /** `--window`: open the running agent's pairing window and confirm neighbours as they knock. */
-async function pairWindow(windowText: string, codeArgs: string[], stateDir: string, io: CliIO): Promise<number> {
+async function pairWindow(windowText: string, codeArgs: string[], stateDir: string, io: CliIO, argv: readonly string[]): Promise<number> {
   const windowMs = parseDuration(windowText);
   if (windowMs === undefined || windowMs < MIN_WINDOW_MS || windowMs > MAX_WINDOW_MS) {
     return usageError(io, `--window: expected a duration from ${formatDuration(MIN_WINDOW_MS)} to ${formatDuration(MAX_WINDOW_MS)}, such as 10m`);
@@ -187,7 +193,7 @@ async function pairWindow(windowText: string, codeArgs: string[], stateDir: stri
   try {
     client = await ControlClient.connect(controlSocketPath(stateDir));
   } catch (error) {
-    if (error instanceof AgentUnavailableError) return unavailable(io, error, stateDir);
+    if (error instanceof AgentUnavailableError) return unavailable(io, error, stateDir, argv);
     throw error;
   }
   const prompt = interactive ? createInterface({ input: process.stdin, output: io.stdout as NodeJS.WritableStream }) : undefined;
@@ -230,7 +236,7 @@ async function pairWindow(windowText: string, codeArgs: string[], stateDir: stri
     await client.request('pair-close').catch(() => {});
     return outcome.refused > 0 || codes.size > 0 ? EXIT.FAILURE : EXIT.OK;
   } catch (error) {
-    if (error instanceof AgentUnavailableError) return unavailable(io, error, stateDir);
+    if (error instanceof AgentUnavailableError) return unavailable(io, error, stateDir, argv);
     if (error instanceof ControlRequestError) {
       writeLine(io.stderr, `tonari pair: the agent refused: ${error.message}`);
       return EXIT.FAILURE;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { AgentUnavailableError, askAgent, ControlRequestError } from '../../control/client.js';
 import type { NeighbourRow, PeersResult } from '../../control/protocol.js';
+import { agentUnavailableHint, commandLine } from '../hints.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
 import { DEFAULT_STATE_DIR, resolveStateDir } from './identity.js';
 
@@ -71,7 +72,8 @@ export async function peersCommand(argv: string[], io: CliIO): Promise<number> {
     result = await askAgent<PeersResult>(stateDir, 'peers');
   } catch (error) {
     if (error instanceof AgentUnavailableError) {
-      writeLine(io.stderr, `tonari peers: ${error.message}; is \`tonari run\` running with state directory ${stateDir}?`);
+      writeLine(io.stderr, `tonari peers: ${error.message}`);
+      writeLine(io.stderr, `tonari peers: ${await agentUnavailableHint(stateDir, error.reason, commandLine('peers', argv))}`);
       return EXIT.UNAVAILABLE;
     }
     if (error instanceof ControlRequestError) {

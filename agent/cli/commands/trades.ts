@@ -1,7 +1,9 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LEDGER_FILE, readLedgerFile } from '../../ledger/ledger.js';
 import { tradeRows, type TradeRow } from '../../market/trades.js';
+import { commandLine, isPermissionError, permissionHint } from '../hints.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
 import { DEFAULT_STATE_DIR, resolveStateDir } from './identity.js';
 
@@ -48,10 +50,14 @@ export async function tradesCommand(argv: string[], io: CliIO): Promise<number> 
     ({ records } = await readLedgerFile(file, { signatures: 'tail' }));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      writeLine(io.stderr, `tonari trades: no ledger at ${file}; the agent writes it when it first trades`);
+      const stateDir = dirname(file);
+      writeLine(io.stderr, existsSync(stateDir)
+        ? `tonari trades: no ledger at ${file}; the agent writes it when it first trades`
+        : `tonari trades: no ledger at ${file}: there is no state directory ${stateDir}; give the agent's with --state-dir (the stateDir of its configuration)`);
       return 66;
     }
     writeLine(io.stderr, `tonari trades: cannot read ${file}: ${(error as Error).message}`);
+    if (isPermissionError(error)) writeLine(io.stderr, `tonari trades: ${permissionHint(commandLine('trades', argv))}`);
     return EXIT.IOERR;
   }
   const rows = tradeRows(records);
