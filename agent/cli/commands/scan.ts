@@ -1,14 +1,18 @@
 import { parseArgs } from 'node:util';
 import { COMMON_UNITS, parseUnitList, scanUnits, type ScanEvent } from '../../app/scan.js';
 import { ModbusLink, type LinkSpec } from '../../devices/modbus/index.js';
+import { commandLine, isPermissionError } from '../hints.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
+import { LiveLine } from '../progress.js';
 import { parseDuration } from '../../config/index.js';
 
 const HELP = `usage: tonari scan --host HOST [--port PORT] [--rtu-over-tcp] [--units LIST] [--timeout DURATION] [--json]
        tonari scan --serial PATH [--baud BAUD] [--parity none|even|odd] [--units LIST] [--timeout DURATION] [--json]
 
 Finds SunSpec devices: probes each unit id for the "SunS" marker at 40000, 0
-and 50000 and walks its model chain. Progress goes to stderr.
+and 50000 and walks its model chain. Progress goes to stderr: on a terminal one
+line shows the unit being asked and the devices found so far; otherwise (a pipe,
+a file, the journal) each unit gets a line with its verdict.
 
   --units LIST    unit ids, e.g. 1,2,126 or 1-10 (default ${COMMON_UNITS.join(',')})
   --timeout D     reply timeout per request (default 1s)
@@ -69,19 +73,33 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
   });
 
   writeLine(io.stderr, `scanning ${where} for SunSpec devices on unit ${units.join(', ')}`);
+  const live = new LiveLine(io.stderr);
   let unreachable = 0;
+  let lastProblem = '';
+  let foundSoFar = 0;
   const progress = (e: ScanEvent) => {
-    if (e.type === 'none' && e.why === 'unreachable') unreachable++;
-    if (e.type === 'unit') writeLine(io.stderr, `[${e.index + 1}/${e.total}] unit ${e.unit} ...`);
-    else if (e.type === 'found') {
+    if (e.type === 'none' && e.why === 'unreachable') { unreachable++; lastProblem = e.detail ?? ''; }
+    if (e.type === 'unit') {
+      // On a terminal one line tells which unit is being asked; in a pipe or the journal each unit gets its own line with its verdict.
+      if (live.live) live.set(`[${e.index + 1}/${e.total}] asking unit ${e.unit} at ${where} … ${foundSoFar} found so far`);
+      else writeLine(io.stderr, `[${e.index + 1}/${e.total}] unit ${e.unit} ...`);
+    } else if (e.type === 'found') {
+      foundSoFar++;
       const d = e.device;
-      writeLine(io.stderr, `  found ${e.subdevice > 0 ? `subdevice ${e.subdevice}: ` : ''}${d.manufacturer ?? '?'} ${d.model ?? '?'} (serial ${d.serial ?? '?'}), models ${d.models.join(' ')} at ${d.baseAddress}`);
-    } else writeLine(io.stderr, `  ${e.why}${e.detail ? ` (${e.detail})` : ''}`);
+      const text = `found ${e.subdevice > 0 ? `subdevice ${e.subdevice}: ` : ''}${d.manufacturer ?? '?'} ${d.model ?? '?'} (serial ${d.serial ?? '?'}), models ${d.models.join(' ')} at ${d.baseAddress}`;
+      if (live.live) live.print(`unit ${d.unit}: ${text}`);
+      else writeLine(io.stderr, `  ${text}`);
+    } else {
+      const text = `${e.why}${e.detail ? ` (${e.detail})` : ''}`;
+      if (!live.live) writeLine(io.stderr, `  ${text}`);
+      else if (e.why !== 'no answer') live.print(`unit ${e.unit}: ${text}`);
+    }
   };
   let found;
   try {
     found = await scanUnits(link, units, progress);
   } finally {
+    live.clear();
     await link.close();
   }
   if (values.json) writeLine(io.stdout, JSON.stringify(found));
@@ -90,8 +108,18 @@ export async function scanCommand(argv: string[], io: CliIO): Promise<number> {
   writeLine(io.stderr, `${found.length} SunSpec device(s) found`);
   // Not one unit could be asked: say so, and do not pass an empty result off as "nothing there".
   if (unreachable === units.length) {
-    writeLine(io.stderr, `tonari scan: cannot connect to ${where}`);
+    writeLine(io.stderr, `tonari scan: cannot connect to ${where}${lastProblem ? `: ${lastProblem}` : ''}`);
+    writeLine(io.stderr, `tonari scan: ${unreachableHint(spec, lastProblem, argv)}`);
     return EXIT.UNAVAILABLE;
   }
   return EXIT.OK;
+}
+
+/** What to try when the link could not be opened at all. */
+function unreachableHint(spec: LinkSpec, problem: string, argv: readonly string[]): string {
+  if (spec.type === 'rtu') {
+    if (isPermissionError(new Error(problem))) return `you may not open ${spec.path}: add yourself to its group (ls -l ${spec.path}; usually dialout), or run sudo ${commandLine('scan', argv)}`;
+    return `check the serial port's path (ls -l /dev/serial/by-id/), and that no other program has it open (stop tonari first: sudo systemctl stop tonari)`;
+  }
+  return `check the address and port (Modbus TCP is usually port 502, and must be enabled on the device); many inverters accept one Modbus client at a time, so stop tonari first (sudo systemctl stop tonari)`;
 }

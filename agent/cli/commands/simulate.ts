@@ -7,6 +7,7 @@ import type { ModbusTransportOptions } from '../../sim/server/index.js';
 import { communityReport, formatReport } from '../../market/community/report.js';
 import { runCommunity, type LedgerMode } from '../../market/community/runner.js';
 import { EXIT, writeLine, type CliIO } from '../io.js';
+import { LiveLine } from '../progress.js';
 
 const HELP = `usage: tonari simulate [--host 127.0.0.1] [--port PORT] [--rtu-over-tcp] [options]
        tonari simulate --serial PATH [--baud BAUD] [options]
@@ -20,6 +21,8 @@ real forecast, strategy, market protocol, clearing, settlement and ledgers over
 an in-memory transport on a virtual clock, and reports energy traded locally,
 self-sufficiency, savings against the utility-only bill, peak import, welfare
 against the central optimum, messages per contract and clearing time.
+Progress goes to stderr: on a terminal one line with the day and slot being
+simulated; otherwise a line per simulated day.
 
   --households N  number of simulated households (2 to 5000)
   --days D        simulated days (default 1)
@@ -145,18 +148,42 @@ async function simulateCommunity(argv: string[], io: CliIO): Promise<number> {
   if (!['file', 'nosync', 'memory'].includes(ledger)) return fail(`--ledger: expected file, nosync or memory, got "${values.ledger}"`);
   if (values.start !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.start)) return fail(`--start: expected YYYY-MM-DD, got "${values.start}"`);
   if (ledger === 'memory' && values['state-dir'] !== undefined) return fail('--state-dir needs ledger files; it cannot go with --ledger memory');
+  const live = new LiveLine(io.stderr);
+  const began = Date.now();
+  const onSlot = (done: number, total: number) => {
+    const line = communityProgress(done, total, days as number, Date.now() - began);
+    if (live.live) live.set(line.status);
+    else if (line.dayDone) writeLine(io.stderr, line.dayDone);
+  };
   try {
     const run = await runCommunity({
-      households: households as number, days: days as number, seed: seed as number, communitySize: communitySize as number, loss, openSlots: openSlots as number, ledger,
+      households: households as number, days: days as number, seed: seed as number, communitySize: communitySize as number, loss, openSlots: openSlots as number, ledger, onSlot,
       ...(values.start !== undefined ? { startDate: values.start } : {}),
       ...(values['state-dir'] !== undefined ? { stateDir: values['state-dir'] } : {}),
     });
+    live.clear();
     const report = communityReport(run);
     if (values.json) writeLine(io.stdout, JSON.stringify(report));
     else writeLine(io.stdout, formatReport(report));
     return EXIT.OK;
   } catch (err) {
+    live.clear();
     writeLine(io.stderr, `tonari simulate: ${(err as Error).message}`);
     return EXIT.FAILURE;
   }
+}
+
+/**
+ * Progress of `simulate --households`: the status line for a terminal ("day 2 of 7 · slot
+ * 30 of 48 · 41 s"), and once a simulated day is complete the line for a pipe or the journal.
+ */
+export function communityProgress(done: number, total: number, days: number, elapsedMs: number): { status: string; dayDone: string | undefined } {
+  const perDay = Math.max(1, Math.round(total / days));
+  const day = Math.min(days, Math.floor((done - 1) / perDay) + 1);
+  const slot = done - (day - 1) * perDay;
+  const seconds = `${(elapsedMs / 1000).toFixed(1)} s`;
+  return {
+    status: `simulating day ${day} of ${days} · slot ${slot} of ${perDay} · ${seconds}`,
+    dayDone: slot === perDay || done === total ? `day ${day} of ${days} simulated (${seconds})` : undefined,
+  };
 }
