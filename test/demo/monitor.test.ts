@@ -109,4 +109,8 @@ t.test('the launcher\'s words', async (t) => {
 
   t.equal(readableLogLine('{"level":50,"time":0,"msg":"broke","err":{"message":"EACCES"}}'), '00:00:00 error broke (EACCES)');
   t.equal(readableLogLine('plain text'), 'plain text');
+  t.equal(readableLogLine('{"level":30,"time":0,"msg":"neighbour link down; reconnecting later","peer":"t1","error":"connect ECONNREFUSED 127.0.0.1:1"}'),
+    '00:00:00 info neighbour link down; reconnecting later (connect ECONNREFUSED 127.0.0.1:1)');
+  t.equal(readableLogLine('{"level":30,"time":0,"msg":"neighbour link state","state":"waiting"}'), '00:00:00 info neighbour link state (state waiting)');
+  t.equal(readableLogLine('{"level":30,"time":0,"msg":"half'), '{"level":30,"time":0,"msg":"half', 'a torn line as it is');
 });

@@ -167,15 +167,21 @@ function signal(proc: ChildProcess, sig: NodeJS.Signals): void {
 
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
-/** A pino JSON line as "HH:MM:SS level msg (err)"; anything else as it is. */
+/** A pino JSON line as "HH:MM:SS level msg (details)"; anything else as it is. */
 export function readableLogLine(text: string): string {
   if (!text.startsWith('{')) return text;
+  let line: Record<string, unknown>;
   try {
-    const line = JSON.parse(text) as { time?: number; level?: number; msg?: string; err?: unknown };
-    const time = typeof line.time === 'number' ? new Date(line.time).toISOString().slice(11, 19) : '';
-    const err = typeof line.err === 'string' ? ` (${line.err})` : line.err && typeof line.err === 'object' && 'message' in line.err ? ` (${String((line.err as { message: unknown }).message)})` : '';
-    return `${time} ${LEVELS[line.level ?? 30] ?? line.level} ${line.msg ?? ''}${err}`.trim();
+    line = JSON.parse(text) as Record<string, unknown>;
   } catch {
     return text;
   }
+  const time = typeof line.time === 'number' ? new Date(line.time).toISOString().slice(11, 19) : '';
+  const level = typeof line.level === 'number' ? LEVELS[line.level] ?? String(line.level) : 'info';
+  const err = line.err && typeof line.err === 'object' && 'message' in line.err ? (line.err as { message: unknown }).message : line.err;
+  // The fields that say what went wrong, where a log line has them.
+  const details = [['state', line.state], ['why', line.why], ['error', line.error ?? err]]
+    .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+    .map(([k, v]) => (k === 'error' ? String(v) : `${k} ${String(v)}`));
+  return `${time} ${level} ${typeof line.msg === 'string' ? line.msg : ''}${details.length ? ` (${details.join('; ')})` : ''}`.trim();
 }
