@@ -32,8 +32,8 @@ interface Launcher {
   waitFor(pred: (e: Json) => boolean, ms: number, what: string): Promise<Json>;
 }
 
-function launch(dir: string, extra: string[] = []): Launcher {
-  const child = spawn(process.execPath, [BIN, 'demo', '--households', String(HOUSEHOLDS), '--speed', '600', '--start', '10:00', '--dir', dir, '--json', ...extra], {
+function launch(dir: string, extra: string[] = [], households = HOUSEHOLDS): Launcher {
+  const child = spawn(process.execPath, [BIN, 'demo', '--households', String(households), '--speed', '600', '--start', '10:00', '--dir', dir, '--json', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STATE_DIRECTORY: '' },
   });
   const events: Json[] = [];
@@ -204,6 +204,7 @@ t.test('tonari demo: dashboards, a full mesh, contracts in the ledgers, a dead a
     const verify = await tonari(['ledger', 'verify', '--state-dir', h.stateDir]);
     t.ok(verify.code === 0 || (h === victim && verify.code === 2), `${h.name}'s ledger verifies: ${verify.stdout}${verify.stderr}`);
     t.match(readFileSync(h.log, 'utf8'), /"msg":"tonari running"/, `${h.name}'s log is in ${h.log}`);
+    for (const o of start.households) if (o !== h) t.match(readFileSync(h.config, 'utf8'), `port: ${o.meshPort},`, `${h.name} dials ${o.name}'s broker directly`);
   }
 
   // Again: the same keys, fresh ledgers.
@@ -219,6 +220,28 @@ t.test('tonari demo: dashboards, a full mesh, contracts in the ledgers, a dead a
   }
   again.child.kill('SIGTERM');
   t.equal((await again.exit).code, 0, 'SIGTERM stops it cleanly too');
+  t.ok(pids.every((p) => !alive(p)), 'no agent process is left');
+});
+
+t.test('six households: beyond the broker\'s 4 connections per address, the relays give each its own; the mesh forms', async (t) => {
+  ensureDistFresh(['agent', 'broker']);
+  const dir = mkdtempSync(path.join(tmpdir(), 'tn-demo6-'));
+  let demo: Launcher | undefined;
+  let pids: number[] = [];
+  t.teardown(() => {
+    if (demo?.child.exitCode === null) demo.child.kill('SIGKILL');
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  demo = launch(dir, [], 6);
+  const start = await demo.waitFor((e) => e.type === 'start', 30_000, 'start event');
+  pids = Object.values((await demo.waitFor((e) => e.type === 'launched', 10_000, 'launched')).pids as Record<string, number>);
+  await demo.waitFor((e) => e.type === 'mesh' && e.formed === true, 90_000, 'mesh of six formed');
+  const config = readFileSync(start.households[0].config, 'utf8');
+  t.match(config, /through the launcher's relay to port \d+/, 'Sato dials its neighbours through relays');
+  for (const other of start.households.slice(1)) t.notMatch(config, new RegExp(`port: ${other.meshPort},`), `not ${other.name}'s broker directly`);
+  demo.child.kill('SIGINT');
+  t.equal((await demo.exit).code, 0);
   t.ok(pids.every((p) => !alive(p)), 'no agent process is left');
 });
 
