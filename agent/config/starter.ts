@@ -49,7 +49,7 @@ export function starterConfigText(options: StarterOptions = {}): string {
 # Check it after every change with:  tonari check ${options.path ?? '/etc/tonari/tonari.yaml'}
 # Every key is optional unless noted; the values below are the defaults.
 # Durations take a unit: 500ms, 2s, 5m, 1h. A misspelt or unknown key is an error.
-# Reference for every key: docs/configuration.md
+# Reference for every key: docs/config-reference.md (the guide: docs/configuration.md)
 
 # Who and where this household is. The position feeds the solar forecast.
 household:
