@@ -189,6 +189,7 @@ async function runFigures(warmUpMs: number, sampleMs: number): Promise<RunFigure
       'devices:',
       '  inverter:', '    type: sunspec', '    link: sim', '    unit: 1', '    provides: [pv, battery]',
       '  meter:', '    type: sunspec', '    link: sim', '    unit: 2', '    provides: [grid]',
+      'api:', '  enabled: false',
       '',
     ].join('\n'));
     run = spawnTracked(process.execPath, [bin, 'run', '--config', config]);

@@ -100,6 +100,9 @@ export class RunAgent {
       `    port: ${spec.port}`,
       '  localPort: none',
       '  discovery: true',
+      'api:',
+      '  listen:',
+      '    port: 0',
       'trust:',
       ...(spec.trusts.length === 0
         ? ['  peers: []']

@@ -53,6 +53,8 @@ t.test('five agents trade as real processes and their ledgers agree contract by 
       'mesh:', '  listen:', '    host: 127.0.0.1', `    port: ${me.port}`, '  localPort: none', '  discovery: false',
       '  peers:', ...others.map((o) => `    - { host: 127.0.0.1, port: ${o.port}, fingerprint: ${o.identity.fingerprint} }`),
       'trust:', '  peers:', ...others.map((o) => `    - fingerprint: ${o.identity.fingerprint}`),
+      // Several agents on one machine: each API on a free port (the default 7464 is one).
+      'api:', '  listen:', '    port: 0',
       '',
     ].join('\n'));
   }

@@ -52,7 +52,8 @@ t.test(`kill -9 a trading agent ${KILLS} times: its ledger verifies and backs ev
       'market:', '  reconcile: 3m',
       'mesh:', '  listen:', '    host: 127.0.0.1', `    port: ${me.port}`, '  localPort: none', '  discovery: false',
       '  peers:', ...others.map((o) => `    - { host: 127.0.0.1, port: ${o.port}, fingerprint: ${o.identity.fingerprint} }`),
-      'trust:', '  peers:', ...others.map((o) => `    - fingerprint: ${o.identity.fingerprint}`), '',
+      'trust:', '  peers:', ...others.map((o) => `    - fingerprint: ${o.identity.fingerprint}`),
+      'api:', '  listen:', '    port: 0', '',
     ].join('\n'));
   }
   const realStart = Date.now() + 2000;
