@@ -74,12 +74,11 @@ function agentConfig(me: Node, other: Node, options: { name: string; otherName: 
 
 /** An agent as `tonari run --speed` starts it: the whole agent on the accelerated clock, Modbus I/O in real time. */
 function start(config: Config, clock: ScaledClock): Promise<RunningAgent> {
-  const realMs = (ms: number) => ms * SPEED; // agent-clock ms that last `ms` real ms
   return startAgent(config, {
     clock, log: silentLogger(), statusEveryMs: 0, simulatorClock: clock, ioClock: systemClock,
     neighbours: { linkOptions: { keepaliveSeconds: 1, backoff: { initialMs: 100, maxMs: 500 } } },
-    // The stream on the accelerated clock: look for changes every 250 ms and refresh every 5 s of real time.
-    api: { stream: { tickMs: realMs(250), refreshMs: realMs(5000), heartbeatMs: realMs(5000) } },
+    // With an ioClock the stream is paced in real time: look for changes every 250 ms, refresh every 5 s.
+    api: { stream: { tickMs: 250, refreshMs: 5000, heartbeatMs: 5000 } },
   });
 }
 
