@@ -51,6 +51,31 @@ export function reconnectDelayMs(attempt: number, policy: BackoffPolicy, random:
   return Math.round(ceiling / 2 + (ceiling / 2) * random);
 }
 
+/** How long a stopping link waits for its DISCONNECT to go out before it drops the socket. */
+const STOP_DISCONNECT_DEADLINE_MS = 2000;
+
+/**
+ * Ends a client on stop: a connected one sends DISCONNECT (the neighbour's broker sees a clean
+ * leave, not a dropped connection), a dead or unresponsive one is dropped after `deadlineMs`
+ * of real time, so a stop never waits on a neighbour.
+ */
+export function endClient(client: MqttClient, deadlineMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!client.connected) {
+      client.end(true, {}, () => resolve());
+      return;
+    }
+    const timer = setTimeout(() => {
+      client.stream?.destroy();
+      resolve();
+    }, deadlineMs);
+    client.end(false, {}, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** Ends a client we no longer want, without its close handler (which would schedule a reconnect). */
 export function discardClient(client: MqttClient | undefined): void {
   if (!client) return;
@@ -119,7 +144,7 @@ export class NeighbourLink {
     this.timer = undefined;
     const client = this.client;
     this.client = undefined;
-    if (client) await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+    if (client) await endClient(client, STOP_DISCONNECT_DEADLINE_MS);
   }
 
   private setState(state: LinkState): void {
